@@ -1,0 +1,207 @@
+"""The lake: one connection by URL to DuckDB (embedded default) or PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from opencwpp.core.errors import LakeError
+from opencwpp.lake import _backends
+from opencwpp.lake.dialect import transpile
+from opencwpp.lake.schema import JSON, TIMESTAMP, Table, cq_id
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one sync replaces: an account, and a region (None for global services)."""
+
+    account_id: str
+    region: str | None = None
+
+    @property
+    def region_key(self) -> str:
+        """The region as stored in `cwpp_sync_scopes` ('' for global)."""
+        return self.region or ""
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _to_utc_naive(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _db_value(value: Any, arrow_type: str) -> Any:
+    if value is None:
+        return None
+    if arrow_type == JSON:
+        return json.dumps(value, default=str, sort_keys=True)
+    if arrow_type == TIMESTAMP and isinstance(value, datetime):
+        return _to_utc_naive(value)
+    return value
+
+
+class Lake:
+    """A connection to the lake. Open with `Lake.open(url)`; use as a context manager."""
+
+    def __init__(self, url: str, backend: _backends.Backend) -> None:
+        self.url = url
+        self._db = backend
+
+    @property
+    def dialect(self) -> str:
+        """`duckdb` or `postgres`: the SQL dialect of the backend."""
+        return self._db.dialect
+
+    @classmethod
+    def open(cls, url: str) -> Lake:
+        """Connects to `duckdb:///path`, `duckdb:///:memory:` or `postgresql://…[?schema=s]`."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "duckdb":
+            path = url[len("duckdb://") :]
+            if path.startswith("/:memory:"):
+                path = ":memory:"
+            return cls(url, _backends.open_duckdb(path))
+        if scheme in ("postgresql", "postgres"):
+            query = dict(parse_qsl(parts.query))
+            schema = query.pop("schema", None)
+            if schema is not None and not _SCHEMA_NAME.match(schema):
+                raise LakeError(f"invalid PostgreSQL schema name in lake URL: {schema!r}")
+            conninfo = urlunsplit(parts._replace(query=urlencode(query)))
+            return cls(url, _backends.open_postgres(conninfo, schema, redact_url(url)))
+        if not scheme and url:
+            return cls(url, _backends.open_duckdb(str(Path(url).expanduser())))
+        raise LakeError(
+            f"unknown lake URL scheme {scheme!r} in {redact_url(url)!r}: "
+            "use duckdb:///path/lake.duckdb or postgresql://user@host:5432/db"
+        )
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._db.close()
+
+    def __enter__(self) -> Lake:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Runs one query; returns rows as dicts.
+
+        Without params, `sql` is DuckDB's dialect and is transpiled for the backend (checks, user
+        queries). With params, it must already be portable SQL with `?` placeholders.
+        """
+        if params:
+            return self._db.query(sql, params)
+        return self._db.query(transpile(sql, self.dialect), ())
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Runs one statement (portable SQL with `?` placeholders)."""
+        self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Runs one statement (portable SQL with `?` placeholders) for many rows."""
+        self._db.executemany(sql, rows)
+
+    def table_exists(self, name: str) -> bool:
+        """Whether the lake has a table of this name."""
+        return name in self._db.table_names()
+
+    def table_names(self) -> set[str]:
+        """All table names in the lake (in the lake's schema)."""
+        return self._db.table_names()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction: everything inside commits together or not at all."""
+        with self._db.transaction():
+            yield
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def ensure_tables(self, tables: Iterable[Table]) -> None:
+        """Creates the tables that do not exist yet."""
+        existing = self._db.table_names()
+        for tbl in tables:
+            if tbl.name not in existing:
+                self._db.execute(tbl.ddl(self.dialect), ())
+                existing.add(tbl.name)
+
+    def insert_rows(self, tbl: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Inserts rows (missing columns are NULL). Returns how many."""
+        names = tbl.column_names
+        types = [tbl.column_type(n) for n in names]
+        values = [[_db_value(row.get(n), t) for n, t in zip(names, types, strict=True)] for row in rows]
+        if not values:
+            return 0
+        cols = ", ".join(f'"{n}"' for n in names)
+        marks = ", ".join("?" for _ in names)
+        self._db.executemany(f'INSERT INTO "{tbl.name}" ({cols}) VALUES ({marks})', values)
+        return len(values)
+
+    def replace_scope(
+        self,
+        scope: Scope,
+        rows_by_table: Mapping[Table, Sequence[dict[str, Any]]],
+        *,
+        source_name: str = "aws",
+        sync_time: datetime | None = None,
+    ) -> dict[str, int]:
+        """Replaces the scope's rows of every given table in one transaction.
+
+        Rows get their deterministic `_cq_id` (when the table declares its components), the
+        source name and the sync time. A failure anywhere leaves the previous snapshot whole.
+        """
+        sync_time = _to_utc_naive(sync_time or datetime.now(UTC))
+        self.ensure_tables(rows_by_table)
+        counts: dict[str, int] = {}
+        with self._db.transaction():
+            for tbl, rows in rows_by_table.items():
+                where, params = self._scope_filter(tbl, scope)
+                self._db.execute(f'DELETE FROM "{tbl.name}" WHERE {where}', params)
+                for row in rows:
+                    if tbl.cq_id_from and not row.get("_cq_id"):
+                        row["_cq_id"] = cq_id(row, tbl.cq_id_from)
+                    row["_cq_source_name"] = source_name
+                    row["_cq_sync_time"] = sync_time
+                counts[tbl.name] = self.insert_rows(tbl, rows)
+        return counts
+
+    @staticmethod
+    def _scope_filter(tbl: Table, scope: Scope) -> tuple[str, list[Any]]:
+        if tbl.has_column("account_id"):
+            where, params = "account_id = ?", [scope.account_id]
+        else:
+            # e.g. aws_iam_credential_reports has no account_id: the ARN carries it.
+            where, params = "split_part(arn, ':', 5) = ?", [scope.account_id]
+        if scope.region is not None and tbl.has_column("region"):
+            where += " AND region = ?"
+            params.append(scope.region)
+        return where, params
