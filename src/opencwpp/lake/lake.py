@@ -158,7 +158,9 @@ class Lake:
         """Inserts rows (missing columns are NULL). Returns how many."""
         names = tbl.column_names
         types = [tbl.column_type(n) for n in names]
-        values = [[_db_value(row.get(n), t) for n, t in zip(names, types, strict=True)] for row in rows]
+        values = [
+            [_db_value(row.get(n), t) for n, t in zip(names, types, strict=True)] for row in rows
+        ]
         if not values:
             return 0
         cols = ", ".join(f'"{n}"' for n in names)
@@ -183,8 +185,14 @@ class Lake:
         self.ensure_tables(rows_by_table)
         counts: dict[str, int] = {}
         with self._db.transaction():
+            sources = [t.name for t in rows_by_table if t.partition_by is None]
             for tbl, rows in rows_by_table.items():
                 where, params = self._scope_filter(tbl, scope)
+                if tbl.partition_by is not None:
+                    where += (
+                        f' AND "{tbl.partition_by}" IN (' + ", ".join("?" for _ in sources) + ")"
+                    )
+                    params.extend(sources)
                 self._db.execute(f'DELETE FROM "{tbl.name}" WHERE {where}', params)
                 for row in rows:
                     if tbl.cq_id_from and not row.get("_cq_id"):

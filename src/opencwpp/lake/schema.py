@@ -74,6 +74,10 @@ class Table:
     parent: str | None = None
     description: str = ""
     primary_key: tuple[str, ...] = field(default=("_cq_id",))
+    # A derived table filled by several collectors (e.g. policy statements from S3 and IAM)
+    # names the column that says which source table a row came from, so that replacing one
+    # source's scope leaves the other sources' rows alone.
+    partition_by: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -110,6 +114,7 @@ def table(
     cq_id_from: Iterable[str] = (),
     parent: str | None = None,
     description: str = "",
+    partition_by: str | None = None,
 ) -> Table:
     """Builds a CloudQuery-shaped table: `_cq_id` and `_cq_parent_id` come first."""
     cols = [Column("_cq_id", UUID), Column("_cq_parent_id", UUID)]
@@ -121,6 +126,7 @@ def table(
         cq_id_from=tuple(cq_id_from),
         parent=parent,
         description=description,
+        partition_by=partition_by,
     )
 
 
