@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,9 +78,12 @@ class Lake:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "duckdb":
+            # duckdb:///abs/path, duckdb:////abs/path (SQLAlchemy style), duckdb://relative/path
             path = url[len("duckdb://") :]
-            if path.startswith("/:memory:"):
+            if path in ("/:memory:", ":memory:", ""):
                 path = ":memory:"
+            elif path.startswith("//"):
+                path = path[1:]
             return cls(url, _backends.open_duckdb(path))
         if scheme in ("postgresql", "postgres"):
             query = dict(parse_qsl(parts.query))
@@ -195,8 +199,11 @@ class Lake:
                     params.extend(sources)
                 self._db.execute(f'DELETE FROM "{tbl.name}" WHERE {where}', params)
                 for row in rows:
-                    if tbl.cq_id_from and not row.get("_cq_id"):
-                        row["_cq_id"] = cq_id(row, tbl.cq_id_from)
+                    if not row.get("_cq_id"):
+                        # Like CloudQuery: deterministic when the table names its components.
+                        row["_cq_id"] = (
+                            cq_id(row, tbl.cq_id_from) if tbl.cq_id_from else str(uuid.uuid4())
+                        )
                     row["_cq_source_name"] = source_name
                     row["_cq_sync_time"] = sync_time
                 counts[tbl.name] = self.insert_rows(tbl, rows)

@@ -78,11 +78,15 @@ class Table:
     # names the column that says which source table a row came from, so that replacing one
     # source's scope leaves the other sources' rows alone.
     partition_by: str | None = None
+    # False for opencwpp's own tables (runs, findings), which are not synced from a source.
+    synced: bool = True
 
     @property
     def column_names(self) -> list[str]:
         """All column names in DDL order, the `_cq_*` bookkeeping columns included."""
         names = [c.name for c in self.columns]
+        if not self.synced:
+            return names
         return names + [c for c in ("_cq_source_name", "_cq_sync_time") if c not in names]
 
     def has_column(self, name: str) -> bool:

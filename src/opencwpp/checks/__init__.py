@@ -1,0 +1,15 @@
+"""Posture checks: one folder each (metadata, SQL, cases), discovered from disk."""
+
+from opencwpp.checks.discovery import Check, builtin_checks, discover, load_check
+from opencwpp.checks.engine import run_check, run_checks
+from opencwpp.checks.metadata import CheckMetadata
+
+__all__ = [
+    "Check",
+    "CheckMetadata",
+    "builtin_checks",
+    "discover",
+    "load_check",
+    "run_check",
+    "run_checks",
+]

@@ -1,0 +1,282 @@
+"""Runs and findings in the lake, with history.
+
+`cwpp_findings` holds the current state of every finding id; `cwpp_finding_history` appends one
+row per finding per run. A finding's lifecycle says what changed: NEW (failing now, not
+failing in the run before), OPEN (still failing) or RESOLVED (failing before, now passing or its
+resource gone).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
+from opencwpp.lake.lake import Lake
+from opencwpp.lake.schema import INT64, JSON, TIMESTAMP, Column, Table
+
+NEW, OPEN, RESOLVED = "NEW", "OPEN", "RESOLVED"
+
+
+def _own_table(name: str, columns: Sequence[tuple[str, str] | str], key: Sequence[str]) -> Table:
+    cols = tuple(Column(c) if isinstance(c, str) else Column(*c) for c in columns)
+    return Table(name=name, columns=cols, primary_key=tuple(key), synced=False)
+
+
+RUNS = _own_table(
+    "cwpp_runs",
+    [
+        "run_id",
+        "kind",
+        ("started_at", TIMESTAMP),
+        ("finished_at", TIMESTAMP),
+        "status",
+        ("summary", JSON),
+    ],
+    ["run_id"],
+)
+FINDINGS = _own_table(
+    "cwpp_findings",
+    [
+        "finding_id",
+        "check_id",
+        "title",
+        "pillar",
+        "severity",
+        ("severity_rank", INT64),
+        "status",
+        "status_reason",
+        "lifecycle",
+        "resource_uid",
+        "resource_type",
+        "account_id",
+        "region",
+        "resource_name",
+        ("resource_tags", JSON),
+        ("evidence", JSON),
+        "remediation",
+        ("compliance", JSON),
+        ("mitre_attack", JSON),
+        ("first_seen", TIMESTAMP),
+        ("last_seen", TIMESTAMP),
+        ("resolved_at", TIMESTAMP),
+        "last_run_id",
+    ],
+    ["finding_id"],
+)
+HISTORY = _own_table(
+    "cwpp_finding_history",
+    ["run_id", "finding_id", "check_id", "status", "lifecycle", "severity", ("seen_at", TIMESTAMP)],
+    ["run_id", "finding_id"],
+)
+OWN_TABLES = (RUNS, FINDINGS, HISTORY)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    """A finding as kept in the lake, with its lifecycle."""
+
+    finding: Finding
+    lifecycle: str | None
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingFilter:
+    """Which stored findings to load; empty fields match everything."""
+
+    statuses: tuple[str, ...] = ()
+    min_severity: Severity | None = None
+    pillars: tuple[str, ...] = ()
+    check_ids: tuple[str, ...] = ()
+    resource: str = ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def start_run(lake: Lake, kind: str) -> str:
+    """Records the start of a run (sync, assess, scan); returns its id."""
+    lake.ensure_tables(OWN_TABLES)
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    lake.insert_rows(
+        RUNS, [{"run_id": run_id, "kind": kind, "started_at": _now(), "status": "running"}]
+    )
+    return run_id
+
+
+def finish_run(lake: Lake, run_id: str, status: str, summary: dict[str, Any]) -> None:
+    """Records how a run ended."""
+    lake.execute(
+        "UPDATE cwpp_runs SET finished_at = ?, status = ?, summary = ? WHERE run_id = ?",
+        [_now(), status, json.dumps(summary, sort_keys=True), run_id],
+    )
+
+
+def _row(
+    f: Finding,
+    lifecycle: str | None,
+    first_seen: datetime,
+    now: datetime,
+    run_id: str,
+    resolved_at: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "finding_id": f.id,
+        "check_id": f.check_id,
+        "title": f.title,
+        "pillar": f.pillar.value,
+        "severity": f.severity.value,
+        "severity_rank": f.severity.rank,
+        "status": f.status.value,
+        "status_reason": f.status_reason,
+        "lifecycle": lifecycle,
+        "resource_uid": f.resource.uid,
+        "resource_type": f.resource.type,
+        "account_id": f.resource.account_id,
+        "region": f.resource.region,
+        "resource_name": f.resource.name,
+        "resource_tags": f.resource.tags,
+        "evidence": f.evidence,
+        "remediation": f.remediation,
+        "compliance": f.compliance,
+        "mitre_attack": list(f.mitre_attack),
+        "first_seen": first_seen,
+        "last_seen": now,
+        "resolved_at": resolved_at,
+        "last_run_id": run_id,
+    }
+
+
+def save_findings(
+    lake: Lake, run_id: str, findings: Iterable[Finding], assessed_checks: Iterable[str]
+) -> dict[str, int]:
+    """Stores a run's findings for the checks it ran; returns counts by lifecycle.
+
+    Findings of those checks that this run did not produce again are RESOLVED (their resource
+    is gone). Findings of checks that did not run are left as they were.
+    """
+    lake.ensure_tables(OWN_TABLES)
+    checks = sorted(set(assessed_checks))
+    current = {f.id: f for f in findings}
+    previous: dict[str, dict[str, Any]] = {}
+    if checks:
+        marks = ", ".join("?" for _ in checks)
+        for row in lake.query(f"SELECT * FROM cwpp_findings WHERE check_id IN ({marks})", checks):
+            previous[row["finding_id"]] = row
+    now = _now()
+    rows, history, counts = [], [], {NEW: 0, OPEN: 0, RESOLVED: 0}
+    for fid, f in current.items():
+        before = previous.get(fid)
+        was_failing = before is not None and before["status"] == Status.FAIL.value
+        if f.status is Status.FAIL:
+            lifecycle = OPEN if was_failing else NEW
+            first_seen = before["first_seen"] if was_failing and before else now
+            resolved_at = None
+        else:
+            lifecycle = RESOLVED if was_failing else None
+            first_seen = before["first_seen"] if before else now
+            resolved_at = now if was_failing else (before or {}).get("resolved_at")
+            if before is not None and not was_failing and before["lifecycle"] == RESOLVED:
+                lifecycle = RESOLVED
+        if lifecycle:
+            counts[lifecycle] += 1
+        rows.append(_row(f, lifecycle, first_seen, now, run_id, resolved_at))
+    for fid, before in previous.items():
+        if fid in current:
+            continue
+        if before["status"] == Status.FAIL.value:
+            counts[RESOLVED] += 1
+            before = {
+                **before,
+                "status": Status.PASS.value,
+                "lifecycle": RESOLVED,
+                "status_reason": "the resource is no longer present",
+                "resolved_at": now,
+                "last_seen": now,
+                "last_run_id": run_id,
+            }
+        rows.append(before)
+    for row in rows:
+        history.append(
+            {k: row[k] for k in ("finding_id", "check_id", "status", "lifecycle", "severity")}
+            | {"run_id": run_id, "seen_at": now}
+        )
+    with lake.transaction():
+        if checks:
+            marks = ", ".join("?" for _ in checks)
+            lake.execute(f"DELETE FROM cwpp_findings WHERE check_id IN ({marks})", checks)
+        lake.insert_rows(FINDINGS, [_jsonable(r) for r in rows])
+        lake.insert_rows(HISTORY, history)
+    return counts
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    # Rows read back from the lake hold JSON as text (DuckDB) or objects (PostgreSQL).
+    out = dict(row)
+    for column in ("resource_tags", "evidence", "compliance", "mitre_attack"):
+        if isinstance(out.get(column), str):
+            out[column] = json.loads(out[column])
+    return out
+
+
+def _from_row(row: dict[str, Any]) -> StoredFinding:
+    row = _jsonable(row)
+    finding = Finding(
+        check_id=row["check_id"],
+        title=row["title"],
+        pillar=Pillar(row["pillar"]),
+        severity=Severity(row["severity"]),
+        status=Status(row["status"]),
+        resource=ResourceRef(
+            uid=row["resource_uid"],
+            type=row["resource_type"] or "",
+            account_id=row["account_id"] or "",
+            region=row["region"] or "",
+            name=row["resource_name"] or "",
+            tags=row["resource_tags"] or {},
+        ),
+        status_reason=row["status_reason"] or "",
+        evidence=row["evidence"] or {},
+        remediation=row["remediation"] or "",
+        compliance=row["compliance"] or {},
+        mitre_attack=tuple(row["mitre_attack"] or ()),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+    )
+    return StoredFinding(finding, row["lifecycle"], row["resolved_at"])
+
+
+def load_findings(lake: Lake, where: FindingFilter | None = None) -> list[StoredFinding]:
+    """Stored findings matching the filter, most severe first."""
+    if not lake.table_exists(FINDINGS.name):
+        return []
+    where = where or FindingFilter()
+    clauses, params = ["1 = 1"], []
+    if where.statuses:
+        clauses.append("status IN (" + ", ".join("?" for _ in where.statuses) + ")")
+        params.extend(where.statuses)
+    if where.min_severity is not None:
+        clauses.append("severity_rank >= ?")
+        params.append(where.min_severity.rank)
+    if where.pillars:
+        clauses.append("pillar IN (" + ", ".join("?" for _ in where.pillars) + ")")
+        params.extend(where.pillars)
+    if where.check_ids:
+        clauses.append("check_id IN (" + ", ".join("?" for _ in where.check_ids) + ")")
+        params.extend(where.check_ids)
+    if where.resource:
+        clauses.append("(strpos(resource_uid, ?) > 0 OR strpos(resource_name, ?) > 0)")
+        params.extend([where.resource, where.resource])
+    sql = (
+        "SELECT * FROM cwpp_findings WHERE "
+        + " AND ".join(clauses)
+        + " ORDER BY severity_rank DESC, check_id, resource_uid"
+    )
+    rows = lake.query(sql, params) if params else lake.query(sql)
+    return [_from_row(r) for r in rows]

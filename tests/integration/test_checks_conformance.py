@@ -1,0 +1,66 @@
+"""Registry-wide conformance: every built-in check has cases for both outcomes, and every case
+passes on DuckDB and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from opencwpp.checks import Check, builtin_checks
+from opencwpp.checks.cases import load_cases, run_case
+from opencwpp.collect.base import all_tables
+from opencwpp.core.models import Status
+from opencwpp.lake import Lake
+
+CHECKS = list(builtin_checks())
+
+
+@pytest.fixture(scope="module")
+def case_lakes(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """One DuckDB and one PostgreSQL lake shared by all cases (each case resets its tables)."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import IN_CI, PG_URL, _postgres_available
+
+    lakes = {"duckdb": Lake.open(f"duckdb://{tmp_path_factory.mktemp('cases')}/cases.duckdb")}
+    schema = f"cwpp_cases_{uuid.uuid4().hex[:10]}"
+    problem = _postgres_available()
+    if problem is None:
+        lakes["postgres"] = Lake.open(f"{PG_URL}?schema={schema}")
+    elif IN_CI:
+        pytest.fail(f"PostgreSQL at {PG_URL} unreachable: {problem}")
+    yield lakes
+    for lake in lakes.values():
+        lake.close()
+    if problem is None:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
+def test_check_has_cases_for_both_outcomes(check: Check) -> None:
+    outcomes = {s for case in load_cases(check) for s in case.expect.values()}
+    assert {Status.PASS, Status.FAIL} <= outcomes, f"{check.id} needs a PASS and a FAIL case"
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgres"])
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
+def test_check_cases_pass(check: Check, backend: str, case_lakes: dict[str, Lake]) -> None:
+    if backend not in case_lakes:
+        pytest.skip("PostgreSQL unreachable")
+    catalog = all_tables()
+    for case in load_cases(check):
+        result = run_case(case_lakes[backend], check, case, catalog)
+        assert result.ok, (
+            f"{check.id} / {case.name}: expected "
+            f"{ {k: v.value for k, v in case.expect.items()} }, "
+            f"got { {k: v.value for k, v in result.got.items()} }"
+        )
+
+
+def test_every_check_reads_only_known_tables() -> None:
+    catalog = all_tables()
+    for check in CHECKS:
+        unknown = [t for t in check.meta.tables if t not in catalog]
+        assert not unknown, f"{check.id} reads tables no collector fills: {unknown}"
