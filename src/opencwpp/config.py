@@ -1,5 +1,6 @@
-"""Configuration: `cwpp.yaml` (working directory, then the XDG config dir), overridden by
-environment variables, overridden by command-line flags.
+"""Configuration: `cwpp.yaml`, overridden by environment variables, overridden by flags.
+
+The file is looked up in the working directory, then in the XDG config dir.
 
 | key              | environment          | flag            |
 |------------------|----------------------|-----------------|

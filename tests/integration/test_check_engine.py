@@ -50,15 +50,39 @@ def test_missing_table_is_not_assessed_never_pass(lake: Lake, tmp_path: Path) ->
 
 
 def test_scopes_not_assessed_are_reported(lake: Lake, tmp_path: Path) -> None:
-    lake.replace_scope(Scope("111"), {BUCKETS: [
-        {"account_id": "111", "region": "us-east-1", "arn": "arn:aws:s3:::public", "name": "public"},
-        {"account_id": "111", "region": "us-east-1", "arn": "arn:aws:s3:::ok", "name": "ok"},
-    ]})
+    lake.replace_scope(
+        Scope("111"),
+        {
+            BUCKETS: [
+                {
+                    "account_id": "111",
+                    "region": "us-east-1",
+                    "arn": "arn:aws:s3:::public",
+                    "name": "public",
+                },
+                {
+                    "account_id": "111",
+                    "region": "us-east-1",
+                    "arn": "arn:aws:s3:::ok",
+                    "name": "ok",
+                },
+            ]
+        },
+    )
     lake.ensure_tables([SCOPES])
-    lake.insert_rows(SCOPES, [{"_cq_id": "00000000-0000-0000-0000-000000000001",
-                               "table_name": "aws_s3_buckets", "account_id": "222",
-                               "region": "", "status": "not_assessed",
-                               "reason": "AccessDenied: s3:ListAllMyBuckets"}])
+    lake.insert_rows(
+        SCOPES,
+        [
+            {
+                "_cq_id": "00000000-0000-0000-0000-000000000001",
+                "table_name": "aws_s3_buckets",
+                "account_id": "222",
+                "region": "",
+                "status": "not_assessed",
+                "reason": "AccessDenied: s3:ListAllMyBuckets",
+            }
+        ],
+    )
     got = {(f.resource.uid, f.status) for f in run_check(lake, _check(tmp_path, SQL))}
     assert got == {
         ("arn:aws:s3:::public", Status.FAIL),
@@ -68,8 +92,10 @@ def test_scopes_not_assessed_are_reported(lake: Lake, tmp_path: Path) -> None:
 
 
 def test_sql_output_contract_is_enforced(lake: Lake, tmp_path: Path) -> None:
-    lake.replace_scope(Scope("111"), {BUCKETS: [
-        {"account_id": "111", "region": "x", "arn": "arn:aws:s3:::b", "name": "b"}]})
+    lake.replace_scope(
+        Scope("111"),
+        {BUCKETS: [{"account_id": "111", "region": "x", "arn": "arn:aws:s3:::b", "name": "b"}]},
+    )
     with pytest.raises(CheckDefinitionError, match="must return the column"):
         run_check(lake, _check(tmp_path, "SELECT arn AS resource_uid FROM aws_s3_buckets"))
     bad_status = SQL.replace("'PASS'", "'MAYBE'")

@@ -14,8 +14,9 @@ def _finding(uid: str, status: Status, check: str = "c_one") -> Finding:
         pillar=Pillar.ACCESS,
         severity=Severity.HIGH,
         status=status,
-        resource=ResourceRef(uid=uid, type="AwsS3Bucket", account_id="1", name=uid,
-                             tags={"k": "<v>"}),
+        resource=ResourceRef(
+            uid=uid, type="AwsS3Bucket", account_id="1", name=uid, tags={"k": "<v>"}
+        ),
         status_reason="why",
     )
 
@@ -29,16 +30,19 @@ def _lifecycle(lake: Lake) -> dict[str, tuple[str, str | None]]:
 def test_new_open_resolved_across_runs(lake: Lake) -> None:
     run = start_run(lake, "assess")
     counts = save_findings(
-        lake, run, [_finding("a", Status.FAIL), _finding("b", Status.FAIL),
-                    _finding("c", Status.PASS)], ["c_one"]
+        lake,
+        run,
+        [_finding("a", Status.FAIL), _finding("b", Status.FAIL), _finding("c", Status.PASS)],
+        ["c_one"],
     )
     assert counts == {"NEW": 2, "OPEN": 0, "RESOLVED": 0}
     assert _lifecycle(lake) == {"a": ("FAIL", "NEW"), "b": ("FAIL", "NEW"), "c": ("PASS", None)}
     first_seen = {s.finding.resource.uid: s.finding.first_seen for s in load_findings(lake)}
 
     run = start_run(lake, "assess")
-    counts = save_findings(lake, run, [_finding("a", Status.FAIL), _finding("c", Status.FAIL)],
-                           ["c_one"])
+    counts = save_findings(
+        lake, run, [_finding("a", Status.FAIL), _finding("c", Status.FAIL)], ["c_one"]
+    )
     # a still fails, b's resource is gone, c fails for the first time.
     assert counts == {"NEW": 1, "OPEN": 1, "RESOLVED": 1}
     stored = {s.finding.resource.uid: s for s in load_findings(lake)}
@@ -55,21 +59,32 @@ def test_new_open_resolved_across_runs(lake: Lake) -> None:
 
 
 def test_checks_that_did_not_run_keep_their_findings(lake: Lake) -> None:
-    save_findings(lake, start_run(lake, "assess"), [_finding("a", Status.FAIL, "c_one"),
-                                                    _finding("a", Status.FAIL, "c_two")],
-                  ["c_one", "c_two"])
+    save_findings(
+        lake,
+        start_run(lake, "assess"),
+        [_finding("a", Status.FAIL, "c_one"), _finding("a", Status.FAIL, "c_two")],
+        ["c_one", "c_two"],
+    )
     save_findings(lake, start_run(lake, "assess"), [], ["c_one"])
     left = {(s.finding.check_id, s.lifecycle) for s in load_findings(lake)}
     assert left == {("c_one", "RESOLVED"), ("c_two", "NEW")}
 
 
 def test_filters(lake: Lake) -> None:
-    low = Finding(check_id="c_low", title="Low one", pillar=Pillar.ENCRYPTION,
-                  severity=Severity.LOW, status=Status.FAIL,
-                  resource=ResourceRef(uid="arn:x:low", type="T", name="lowname"))
-    save_findings(lake, start_run(lake, "assess"),
-                  [_finding("arn:x:high", Status.FAIL), _finding("arn:x:p", Status.PASS), low],
-                  ["c_one", "c_low"])
+    low = Finding(
+        check_id="c_low",
+        title="Low one",
+        pillar=Pillar.ENCRYPTION,
+        severity=Severity.LOW,
+        status=Status.FAIL,
+        resource=ResourceRef(uid="arn:x:low", type="T", name="lowname"),
+    )
+    save_findings(
+        lake,
+        start_run(lake, "assess"),
+        [_finding("arn:x:high", Status.FAIL), _finding("arn:x:p", Status.PASS), low],
+        ["c_one", "c_low"],
+    )
     uids = lambda f: sorted(s.finding.resource.uid for s in load_findings(lake, f))  # noqa: E731
     assert uids(FindingFilter(statuses=("FAIL",))) == ["arn:x:high", "arn:x:low"]
     assert uids(FindingFilter(min_severity=Severity.MEDIUM)) == ["arn:x:high", "arn:x:p"]

@@ -57,7 +57,7 @@ def test_global_scope_replaces_every_region_of_the_account(lake: Lake) -> None:
 def test_failed_sync_leaves_the_previous_snapshot_whole(lake: Lake) -> None:
     lake.replace_scope(Scope("111", "us-east-1"), {THINGS: [_thing("111", "us-east-1", "a")]})
     broken = [_thing("111", "us-east-1", "b"), _thing("111", "us-east-1", "c", size="not a number")]
-    with pytest.raises(Exception, match=r"(?i)conver|invalid|could not"):  # noqa: B017
+    with pytest.raises(Exception, match=r"(?i)conver|invalid|could not"):
         lake.replace_scope(Scope("111", "us-east-1"), {THINGS: broken})
     assert _arns(lake) == ["arn:aws:test:us-east-1:111:thing/a"]
 
@@ -103,7 +103,9 @@ def test_unknown_scheme_is_a_clear_error() -> None:
 
 
 def test_unreachable_postgres_names_the_url_without_password() -> None:
-    with pytest.raises(LakeError, match=r"cannot reach PostgreSQL lake at postgresql://u:\*\*\*@127\.0\.0\.1:1/x"):
+    with pytest.raises(
+        LakeError, match=r"cannot reach PostgreSQL lake at postgresql://u:\*\*\*@127\.0\.0\.1:1/x"
+    ):
         Lake.open("postgresql://u:secret@127.0.0.1:1/x")
 
 

@@ -27,8 +27,9 @@ GOOD_SQL = (
 )
 
 
-def _folder(tmp_path: Path, meta: str = GOOD_META, sql: str = GOOD_SQL,
-            name: str = "demo_check") -> Path:
+def _folder(
+    tmp_path: Path, meta: str = GOOD_META, sql: str = GOOD_SQL, name: str = "demo_check"
+) -> Path:
     folder = tmp_path / "aws" / "s3" / name
     folder.mkdir(parents=True)
     (folder / "metadata.yaml").write_text(meta)
@@ -66,7 +67,7 @@ def test_id_must_match_folder(tmp_path: Path) -> None:
 
 
 def test_sql_must_parse_and_be_one_statement(tmp_path: Path) -> None:
-    with pytest.raises(CheckDefinitionError, match="check.sql"):
+    with pytest.raises(CheckDefinitionError, match=r"check\.sql"):
         load_check(_folder(tmp_path, sql="SELECT FROM WHERE ((("))
     with pytest.raises(CheckDefinitionError, match="exactly one"):
         load_check(_folder(tmp_path / "second", sql=GOOD_SQL + "; SELECT 1"))

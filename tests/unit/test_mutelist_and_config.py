@@ -14,9 +14,16 @@ from opencwpp.findings import load_mutelist
 
 
 def _finding(uid: str, status: Status = Status.FAIL) -> Finding:
-    return Finding("s3_bucket_public_acl", "t", Pillar.ACCESS, Severity.HIGH, status,
-                   ResourceRef(uid=uid, type="AwsS3Bucket", account_id="000000000000",
-                               name=uid.rsplit(":", 1)[-1]))
+    return Finding(
+        "s3_bucket_public_acl",
+        "t",
+        Pillar.ACCESS,
+        Severity.HIGH,
+        status,
+        ResourceRef(
+            uid=uid, type="AwsS3Bucket", account_id="000000000000", name=uid.rsplit(":", 1)[-1]
+        ),
+    )
 
 
 def test_mutelist_mutes_matching_failures_until_expiry(tmp_path: Path) -> None:
@@ -30,8 +37,11 @@ def test_mutelist_mutes_matching_failures_until_expiry(tmp_path: Path) -> None:
     )
     mutelist = load_mutelist(path)
     out = mutelist.apply(
-        [_finding("arn:aws:s3:::website-a"), _finding("arn:aws:s3:::old"),
-         _finding("arn:aws:s3:::website-b", Status.PASS)],
+        [
+            _finding("arn:aws:s3:::website-a"),
+            _finding("arn:aws:s3:::old"),
+            _finding("arn:aws:s3:::website-b", Status.PASS),
+        ],
         today=date(2026, 11, 27),
     )
     assert [f.status for f in out] == [Status.MUTED, Status.FAIL, Status.PASS]

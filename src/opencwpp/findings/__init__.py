@@ -1,6 +1,6 @@
 """Findings in the lake: history across runs, and suppressions."""
 
-from opencwpp.findings.mutelist import MuteRule, Mutelist, load_mutelist
+from opencwpp.findings.mutelist import Mutelist, MuteRule, load_mutelist
 from opencwpp.findings.store import (
     FindingFilter,
     StoredFinding,

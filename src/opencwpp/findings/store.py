@@ -174,6 +174,7 @@ def save_findings(
     for fid, f in current.items():
         before = previous.get(fid)
         was_failing = before is not None and before["status"] == Status.FAIL.value
+        lifecycle: str | None
         if f.status is Status.FAIL:
             lifecycle = OPEN if was_failing else NEW
             first_seen = before["first_seen"] if was_failing and before else now
@@ -257,7 +258,8 @@ def load_findings(lake: Lake, where: FindingFilter | None = None) -> list[Stored
     if not lake.table_exists(FINDINGS.name):
         return []
     where = where or FindingFilter()
-    clauses, params = ["1 = 1"], []
+    clauses: list[str] = ["1 = 1"]
+    params: list[object] = []
     if where.statuses:
         clauses.append("status IN (" + ", ".join("?" for _ in where.statuses) + ")")
         params.extend(where.statuses)

@@ -113,7 +113,7 @@ class PostgresBackend:
     def query(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self._conn.cursor() as cur:
             if params:
-                cur.execute(_pg_params(sql), list(params))  # type: ignore[call-overload]
+                cur.execute(_pg_params(sql), list(params))
             else:
                 cur.execute(sql.encode())
             if cur.description is None:
@@ -124,13 +124,13 @@ class PostgresBackend:
     def execute(self, sql: str, params: Sequence[Any]) -> None:
         with self._conn.cursor() as cur:
             if params:
-                cur.execute(_pg_params(sql), list(params))  # type: ignore[call-overload]
+                cur.execute(_pg_params(sql), list(params))
             else:
                 cur.execute(sql.encode())
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._conn.cursor() as cur:
-            cur.executemany(_pg_params(sql), [list(r) for r in rows])  # type: ignore[call-overload]
+            cur.executemany(_pg_params(sql), [list(r) for r in rows])
 
     def table_names(self) -> set[str]:
         rows = self.query(

@@ -1,0 +1,153 @@
+"""What a report is made of: findings plus run facts, and the pure summaries every format shares."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from opencwpp.core.models import Finding, Pillar, Severity, Status
+
+LIFECYCLE_STATES = ("NEW", "OPEN", "RESOLVED")
+
+# Order of statuses inside a check: what needs action first.
+_STATUS_ORDER = {Status.FAIL: 0, Status.NOT_ASSESSED: 1, Status.MUTED: 2, Status.PASS: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    """Everything a format renders: the findings and the facts of the run that produced them."""
+
+    findings: list[Finding]
+    generated_at: datetime
+    lake_url: str  # already redacted by the caller: no passwords reach a report
+    run_id: str | None = None
+    lifecycle: dict[str, str] = field(default_factory=dict)  # finding id -> NEW|OPEN|RESOLVED
+
+
+@dataclass(frozen=True, slots=True)
+class CheckCount:
+    """One row of the top failing checks."""
+
+    check_id: str
+    title: str
+    severity: Severity
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckGroup:
+    """The findings of one check, failing first, for per-check sections."""
+
+    check_id: str
+    title: str
+    severity: Severity
+    pillar: Pillar
+    findings: list[Finding]
+
+    @property
+    def failing(self) -> int:
+        """How many of the check's findings failed."""
+        return sum(1 for f in self.findings if f.status is Status.FAIL)
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`; naive datetimes are taken as UTC (the lake stores UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def sort_key(finding: Finding) -> tuple[int, str, str, int]:
+    """Stable report order: severity descending, then check id, then resource uid."""
+    return (
+        -finding.severity.rank,
+        finding.check_id,
+        finding.resource.uid,
+        _STATUS_ORDER[finding.status],
+    )
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Returns the findings in the stable report order."""
+    return sorted(findings, key=sort_key)
+
+
+def failing(findings: list[Finding]) -> list[Finding]:
+    """The findings whose status is FAIL."""
+    return [f for f in findings if f.status is Status.FAIL]
+
+
+def severity_matrix(findings: list[Finding]) -> dict[Pillar, dict[Severity, int]]:
+    """Counts of FAIL findings per pillar and severity, every cell present (zeros included)."""
+    matrix = {p: dict.fromkeys(Severity, 0) for p in Pillar}
+    for f in failing(findings):
+        matrix[f.pillar][f.severity] += 1
+    return matrix
+
+
+def failing_by_severity(findings: list[Finding]) -> dict[Severity, int]:
+    """Counts of FAIL findings per severity, critical first."""
+    counts = Counter(f.severity for f in failing(findings))
+    return {s: counts[s] for s in sorted(Severity, key=lambda s: -s.rank)}
+
+
+def failing_by_pillar(findings: list[Finding]) -> dict[Pillar, int]:
+    """Counts of FAIL findings per pillar, in the pillars' declared order."""
+    counts = Counter(f.pillar for f in failing(findings))
+    return {p: counts[p] for p in Pillar}
+
+
+def status_counts(findings: list[Finding]) -> dict[Status, int]:
+    """Counts of findings per status, every status present."""
+    counts = Counter(f.status for f in findings)
+    return {s: counts[s] for s in Status}
+
+
+def lifecycle_counts(data: ReportData) -> dict[str, int]:
+    """Counts of the run's findings per lifecycle state; empty when no history was given."""
+    if not data.lifecycle:
+        return {}
+    counts = Counter(data.lifecycle.get(f.id) for f in data.findings)
+    return {state: counts[state] for state in LIFECYCLE_STATES}
+
+
+def top_failing_checks(findings: list[Finding], limit: int = 10) -> list[CheckCount]:
+    """The checks with the most FAIL findings; ties go to the higher severity, then the check id."""
+    counts: Counter[str] = Counter()
+    first: dict[str, Finding] = {}
+    for f in failing(findings):
+        counts[f.check_id] += 1
+        first.setdefault(f.check_id, f)
+    rows = [CheckCount(cid, first[cid].title, first[cid].severity, n) for cid, n in counts.items()]
+    rows.sort(key=lambda r: (-r.count, -r.severity.rank, r.check_id))
+    return rows[:limit]
+
+
+def group_by_check(findings: list[Finding]) -> list[CheckGroup]:
+    """Findings grouped per check: checks with failures first, then severity desc, then id."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.check_id, []).append(f)
+    result = []
+    for cid, items in groups.items():
+        items.sort(key=lambda f: (_STATUS_ORDER[f.status], f.resource.uid))
+        head = max(items, key=lambda f: f.severity.rank)
+        result.append(CheckGroup(cid, head.title, head.severity, head.pillar, items))
+    result.sort(key=lambda g: (g.failing == 0, -g.severity.rank, g.check_id))
+    return result
+
+
+PILLAR_LABELS = {
+    Pillar.VULNERABILITY: "Vulnerability",
+    Pillar.ACCESS: "Access control",
+    Pillar.ENCRYPTION: "Data encryption",
+    Pillar.THREAT: "Threat detection",
+}
+
+
+def severities_desc() -> list[Severity]:
+    """The severities from critical down to informational."""
+    return sorted(Severity, key=lambda s: -s.rank)
