@@ -12,6 +12,9 @@ import pytest
 
 from opencwpp.lake import Lake
 
+# The moto server on loopback and the demo estate, for collector and CLI tests.
+pytest_plugins = ["tests.integration.moto_fixtures"]
+
 PG_URL = os.environ.get("CWPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[1]

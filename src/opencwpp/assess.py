@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from opencwpp.checks import Check, builtin_checks, run_check
 from opencwpp.core.errors import UsageError
-from opencwpp.core.models import Finding, Status
+from opencwpp.core.models import Finding, Severity, Status
 from opencwpp.findings import Mutelist, finish_run, save_findings, start_run
 from opencwpp.lake.lake import Lake
 
@@ -65,3 +65,8 @@ def assess(
     }
     finish_run(lake, run_id, "ok", summary)
     return AssessResult(run_id, findings, lifecycle, len(checks), dict(by_status))
+
+
+def failures_at_or_above(findings: Iterable[Finding], threshold: Severity) -> int:
+    """How many FAIL findings are at least as severe as `threshold` (for CI gating)."""
+    return sum(1 for f in findings if f.status is Status.FAIL and f.severity.rank >= threshold.rank)

@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from opencwpp.lake.schema import INT64, JSON, Table, cq_id, table
+from opencwpp.lake.schema import INT64, JSON, UUID, Table, cq_id, table
 
 STATEMENTS = table(
     "cwpp_aws_policy_statements",
@@ -45,7 +45,7 @@ STATEMENT_VALUES = table(
         "source_arn",
         "policy_name",
         ("statement_index", INT64),
-        "statement_id",
+        ("statement_id", UUID),
         "element",
         "principal_type",
         "value",
@@ -62,7 +62,7 @@ STATEMENT_CONDITIONS = table(
         "source_arn",
         "policy_name",
         ("statement_index", INT64),
-        "statement_id",
+        ("statement_id", UUID),
         "operator",
         "condition_key",
         "value",

@@ -1,0 +1,216 @@
+"""The collector pattern: a declarative `Resource` spec per collectable unit, and its registry.
+
+Each resource module under `opencwpp.collect.aws` declares the tables it fills, the read-only IAM
+permissions it needs and a `fetch` that calls the API and hands the responses to pure transform
+functions (Cartography's get -> transform -> load; the load is `opencwpp.collect.sync`).
+
+Expected cloud errors are an explicit allow-list: "not configured" codes mean an absent
+sub-resource (an empty child row set), "not assessable" codes and unavailable services make a
+scope NOT_ASSESSED with the reason. Anything else raises.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
+
+from opencwpp.collect.aws.policies import POLICY_TABLES
+from opencwpp.core.registry import Registry
+from opencwpp.lake.schema import Table
+
+Row = dict[str, Any]
+Rows = dict[Table, list[Row]]
+
+# The caller may not read this scope: recorded as not assessed, the sync goes on.
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "OptInRequired",
+    }
+)
+# A sub-resource that is simply not configured: an empty child row set, not an error.
+NOT_CONFIGURED_CODES = frozenset(
+    {
+        "NoSuchBucketPolicy",
+        "ServerSideEncryptionConfigurationNotFoundError",
+        "NoSuchPublicAccessBlockConfiguration",
+        "OwnershipControlsNotFoundError",
+        "NoSuchTagSet",
+        "NoSuchEntity",
+    }
+)
+# What an emulator (or a partition without the service) answers for an API it lacks.
+_UNAVAILABLE_HTTP_STATUS = frozenset({404, 500, 501})
+
+READ_ONLY_PREFIXES = ("List", "Get", "Describe")
+READ_ONLY_EXCEPTIONS = frozenset({"iam:GenerateCredentialReport"})
+
+
+class SessionContext(Protocol):
+    """What a fetch needs of a cloud session: the account and a client factory."""
+
+    @property
+    def account_id(self) -> str:
+        """The account the credentials belong to."""
+        ...
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client for `service` in `region` (the default region when None)."""
+        ...
+
+
+Fetch = Callable[[Any, str | None], Rows]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One collectable unit: the tables it fills, the permissions it needs, how to fetch it.
+
+    Attributes:
+        name: unique id, `<service>.<resource>` (e.g. `s3.buckets`).
+        service: the cloud service (e.g. `s3`).
+        tables: every table `fetch` returns rows for (shared derived tables included).
+        permissions: the read-only IAM actions `fetch` calls.
+        fetch: `fetch(session_context, region) -> {Table: rows}`; region is None when global.
+        global_service: synced once per account (region None) rather than per region.
+    """
+
+    name: str
+    service: str
+    tables: tuple[Table, ...]
+    permissions: tuple[str, ...]
+    fetch: Fetch
+    global_service: bool = False
+    description: str = ""
+
+    @property
+    def own_tables(self) -> tuple[Table, ...]:
+        """The tables this resource owns (shared, partitioned derived tables excluded)."""
+        return tuple(t for t in self.tables if t.partition_by is None)
+
+
+RESOURCES: Registry[Resource] = Registry("collector")
+
+
+def register(resource: Resource) -> Resource:
+    """Adds a resource to the registry (called at import time of its module)."""
+    return RESOURCES.add(resource.name, resource)
+
+
+def load_resources() -> Registry[Resource]:
+    """Imports every `opencwpp.collect.aws` module so that their resources register."""
+    package = importlib.import_module("opencwpp.collect.aws")
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    return RESOURCES
+
+
+def all_tables() -> dict[str, Table]:
+    """Every table any collector declares, by name (the policy statement tables included)."""
+    tables: dict[str, Table] = {t.name: t for t in POLICY_TABLES}
+    for resource in load_resources():
+        for tbl in resource.tables:
+            tables.setdefault(tbl.name, tbl)
+    return tables
+
+
+def error_code(err: ClientError) -> str:
+    """The error code of a botocore ClientError ('' when absent)."""
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _http_status(err: ClientError) -> int:
+    return int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def not_assessed_reason(err: BaseException) -> str | None:
+    """Why a scope cannot be assessed, when `err` is an expected one; None otherwise."""
+    if isinstance(err, EndpointConnectionError | ConnectTimeoutError):
+        return f"service not available: {err}"
+    if not isinstance(err, ClientError):
+        return None
+    code = error_code(err)
+    operation = getattr(err, "operation_name", "") or "?"
+    if code in ACCESS_DENIED_CODES:
+        return f"{code} on {operation}"
+    if _http_status(err) in _UNAVAILABLE_HTTP_STATUS and code not in NOT_CONFIGURED_CODES:
+        return f"service not available: {operation} answered HTTP {_http_status(err)}"
+    return None
+
+
+def optional(
+    call: Callable[..., Mapping[str, Any]],
+    /,
+    *,
+    absent: frozenset[str] = NOT_CONFIGURED_CODES,
+    **kwargs: Any,
+) -> Mapping[str, Any] | None:
+    """Calls `call(**kwargs)`; None when the error code says the sub-resource is absent."""
+    try:
+        return call(**kwargs)
+    except ClientError as err:
+        if error_code(err) in absent:
+            return None
+        raise
+
+
+def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
+    """All items under `key` of every page of a paginated operation."""
+    items: list[Any] = []
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        items.extend(page.get(key, []))
+    return items
+
+
+def tags_dict(tags: list[Mapping[str, Any]] | None) -> dict[str, str]:
+    """AWS `[{Key, Value}]` tags as CloudQuery's flat `{key: value}` object (`{}` when none)."""
+    return {str(t.get("Key")): str(t.get("Value", "")) for t in tags or []}
+
+
+def strip_metadata(response: Mapping[str, Any]) -> dict[str, Any]:
+    """A boto3 response without its `ResponseMetadata`."""
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+def is_read_only(permission: str) -> bool:
+    """Whether an IAM action only reads (List*, Get*, Describe*, or an allowed exception)."""
+    if permission in READ_ONLY_EXCEPTIONS:
+        return True
+    _, _, action = permission.partition(":")
+    return action.startswith(READ_ONLY_PREFIXES)
+
+
+def partition_of(region: str | None) -> str:
+    """The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`)."""
+    region = region or ""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def policy_document(document: Any) -> dict[str, Any] | None:
+    """A policy document as a dict: parsed as is, or URL-decoded first (as IAM returns it)."""
+    if isinstance(document, dict):
+        return document
+    if not isinstance(document, str):
+        return None
+    for text in (document, unquote(document)):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        return parsed if isinstance(parsed, dict) else None
+    return None

@@ -1,0 +1,53 @@
+"""The demo: a small AWS estate in an in-process emulator, synced, assessed and reported.
+
+Everything runs offline on loopback: a moto server, boto3 over HTTP with fake credentials, the
+real collector, the real checks, a DuckDB lake. It is the product's main path with the cloud
+replaced by an emulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+from opencwpp.assess import AssessResult, assess, select_checks
+from opencwpp.collect.aws.session import AwsContext
+from opencwpp.collect.sync import SyncReport, sync_aws
+from opencwpp.demo.estate import EstateManifest, build_estate
+from opencwpp.demo.moto_server import fake_credentials_env, moto_server
+from opencwpp.lake.lake import Lake
+from opencwpp.report.build import report_data, write_report
+from opencwpp.report.formats import get_format
+
+DEMO_REGIONS = ("us-east-1", "eu-west-1")
+SyncProgress = Callable[[str, str | None, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    """What the demo built, synced, found and wrote."""
+
+    estate: EstateManifest
+    sync: SyncReport
+    assessment: AssessResult
+    report_path: Path
+
+
+def run_demo(lake: Lake, report_path: Path, progress: SyncProgress | None = None) -> DemoResult:
+    """Builds the estate, syncs it into `lake`, assesses it and writes the HTML report."""
+    creds = fake_credentials_env()
+    with moto_server() as endpoint:
+        estate = build_estate(endpoint, DEMO_REGIONS[0])
+        session = boto3.Session(
+            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+            region_name=DEMO_REGIONS[0],
+        )
+        context = AwsContext(session, endpoint_url=endpoint)
+        synced = sync_aws(lake, context, list(DEMO_REGIONS), progress=progress)
+    assessment = assess(lake, select_checks())
+    write_report(report_data(lake, run_id=assessment.run_id), get_format("html"), report_path)
+    return DemoResult(estate, synced, assessment, report_path)
