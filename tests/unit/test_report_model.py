@@ -84,11 +84,11 @@ def test_status_counts_include_every_status() -> None:
     assert status_counts([]) == dict.fromkeys(Status, 0)
 
 
-def test_top_failing_checks_by_count_then_severity() -> None:
+def test_top_failing_checks_by_severity_then_count() -> None:
     assert top_failing_checks(FINDINGS) == [
+        CheckCount("a", "T a", Severity.CRITICAL, 1),
         CheckCount("c", "T c", Severity.HIGH, 2),
         CheckCount("b", "T b", Severity.LOW, 2),
-        CheckCount("a", "T a", Severity.CRITICAL, 1),
     ]
     assert len(top_failing_checks(FINDINGS, limit=1)) == 1
     assert top_failing_checks([]) == []

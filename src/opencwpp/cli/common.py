@@ -19,7 +19,8 @@ from opencwpp.findings import Mutelist, load_mutelist
 from opencwpp.lake import Lake
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Errors stay one line however narrow the terminal, so scripts can grep them.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 LakeOption = typer.Option(
     None, "--lake", help="Lake URL (duckdb:///path or postgresql://…); env CWPP_LAKE."

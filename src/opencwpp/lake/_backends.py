@@ -26,9 +26,17 @@ class Backend(Protocol):
     def query(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]: ...
     def execute(self, sql: str, params: Sequence[Any]) -> None: ...
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def bulk_insert(
+        self, table: str, columns: Sequence[str], types: Sequence[str], rows: list[list[Any]]
+    ) -> None: ...
     def table_names(self) -> set[str]: ...
     def transaction(self) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
+
+
+_BATCH = 50_000
+# JSON travels as text; a list column needs a list of lists.
+_LIST_OF = {"JSON": "VARCHAR[]", "VARCHAR[]": "VARCHAR[][]"}
 
 
 class DuckDBBackend:
@@ -54,6 +62,20 @@ class DuckDBBackend:
         batch = [list(r) for r in rows]
         if batch:
             self._conn.executemany(sql, batch)
+
+    def bulk_insert(
+        self, table: str, columns: Sequence[str], types: Sequence[str], rows: list[list[Any]]
+    ) -> None:
+        # Row-by-row parameter binding costs ~2 ms a row in DuckDB; one list per column,
+        # unnested side by side, loads tens of thousands of rows a second.
+        cols = ", ".join(f'"{c}"' for c in columns)
+        unnests = ", ".join(
+            f"CAST(unnest(CAST(? AS {_LIST_OF.get(t, t + '[]')})) AS {t})" for t in types
+        )
+        sql = f'INSERT INTO "{table}" ({cols}) SELECT {unnests}'
+        for start in range(0, len(rows), _BATCH):
+            chunk = rows[start : start + _BATCH]
+            self._conn.execute(sql, [list(col) for col in zip(*chunk, strict=True)])
 
     def table_names(self) -> set[str]:
         rows = self._conn.execute(
@@ -131,6 +153,16 @@ class PostgresBackend:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._conn.cursor() as cur:
             cur.executemany(_pg_params(sql), [list(r) for r in rows])
+
+    def bulk_insert(
+        self, table: str, columns: Sequence[str], types: Sequence[str], rows: list[list[Any]]
+    ) -> None:
+        statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+            pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
+        )
+        with self._conn.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def table_names(self) -> set[str]:
         rows = self.query(

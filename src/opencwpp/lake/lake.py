@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from opencwpp.core.errors import LakeError
 from opencwpp.lake import _backends
 from opencwpp.lake.dialect import transpile
-from opencwpp.lake.schema import JSON, TIMESTAMP, Table, cq_id
+from opencwpp.lake.schema import JSON, SQL_TYPES, TIMESTAMP, Table, cq_id
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -156,6 +156,8 @@ class Lake:
         for tbl in tables:
             if tbl.name not in existing:
                 self._db.execute(tbl.ddl(self.dialect), ())
+                for statement in tbl.index_ddl(self.dialect):
+                    self._db.execute(statement, ())
                 existing.add(tbl.name)
 
     def insert_rows(self, tbl: Table, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -167,9 +169,7 @@ class Lake:
         ]
         if not values:
             return 0
-        cols = ", ".join(f'"{n}"' for n in names)
-        marks = ", ".join("?" for _ in names)
-        self._db.executemany(f'INSERT INTO "{tbl.name}" ({cols}) VALUES ({marks})', values)
+        self._db.bulk_insert(tbl.name, names, [SQL_TYPES[self.dialect][t] for t in types], values)
         return len(values)
 
     def replace_scope(
@@ -207,6 +207,10 @@ class Lake:
                     row["_cq_source_name"] = source_name
                     row["_cq_sync_time"] = sync_time
                 counts[tbl.name] = self.insert_rows(tbl, rows)
+        if self.dialect == "postgres":
+            # Fresh statistics, or the planner guesses a freshly loaded table is empty.
+            for tbl in rows_by_table:
+                self._db.execute(f'ANALYZE "{tbl.name}"', ())
         return counts
 
     @staticmethod

@@ -80,6 +80,9 @@ class Table:
     partition_by: str | None = None
     # False for opencwpp's own tables (runs, findings), which are not synced from a source.
     synced: bool = True
+    # Columns that checks join on. PostgreSQL needs them for correlated subqueries; DuckDB
+    # decorrelates joins itself and loads faster without indexes, so it gets none.
+    indexes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -110,6 +113,17 @@ class Table:
             cols.append("PRIMARY KEY (" + ", ".join(f'"{c}"' for c in self.primary_key) + ")")
         return f'CREATE TABLE IF NOT EXISTS "{self.name}" (' + ", ".join(cols) + ")"
 
+    def index_ddl(self, dialect: str) -> list[str]:
+        """CREATE INDEX statements for the declared join columns (PostgreSQL only)."""
+        if dialect != "postgres":
+            return []
+        out = []
+        for columns in self.indexes:
+            name = f"{self.name}_{'_'.join(columns)}_idx"[:63]
+            cols = ", ".join(f'"{c}"' for c in columns)
+            out.append(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{self.name}" ({cols})')
+        return out
+
 
 def table(
     name: str,
@@ -119,6 +133,7 @@ def table(
     parent: str | None = None,
     description: str = "",
     partition_by: str | None = None,
+    indexes: Iterable[Iterable[str]] = (),
 ) -> Table:
     """Builds a CloudQuery-shaped table: `_cq_id` and `_cq_parent_id` come first."""
     cols = [Column("_cq_id", UUID), Column("_cq_parent_id", UUID)]
@@ -131,6 +146,7 @@ def table(
         parent=parent,
         description=description,
         partition_by=partition_by,
+        indexes=tuple(tuple(i) for i in indexes),
     )
 
 

@@ -115,14 +115,17 @@ def lifecycle_counts(data: ReportData) -> dict[str, int]:
 
 
 def top_failing_checks(findings: list[Finding], limit: int = 10) -> list[CheckCount]:
-    """The checks with the most FAIL findings; ties go to the higher severity, then the check id."""
+    """The failing checks, most severe first, then by how many resources fail, then by id.
+
+    Severity leads: one public bucket matters more than ten buckets without access logging.
+    """
     counts: Counter[str] = Counter()
     first: dict[str, Finding] = {}
     for f in failing(findings):
         counts[f.check_id] += 1
         first.setdefault(f.check_id, f)
     rows = [CheckCount(cid, first[cid].title, first[cid].severity, n) for cid, n in counts.items()]
-    rows.sort(key=lambda r: (-r.count, -r.severity.rank, r.check_id))
+    rows.sort(key=lambda r: (-r.severity.rank, -r.count, r.check_id))
     return rows[:limit]
 
 

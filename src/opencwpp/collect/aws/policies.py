@@ -35,6 +35,7 @@ STATEMENTS = table(
     ],
     cq_id_from=["source_table", "source_arn", "policy_name", "statement_index"],
     partition_by="source_table",
+    indexes=[("source_arn",)],
     description="One row per statement of every collected policy document.",
 )
 STATEMENT_VALUES = table(
@@ -52,6 +53,7 @@ STATEMENT_VALUES = table(
     ],
     cq_id_from=["statement_id", "element", "principal_type", "value"],
     partition_by="source_table",
+    indexes=[("statement_id",), ("source_arn",)],
     description="One row per Action/NotAction/Resource/NotResource/Principal/NotPrincipal value.",
 )
 STATEMENT_CONDITIONS = table(
@@ -69,6 +71,7 @@ STATEMENT_CONDITIONS = table(
     ],
     cq_id_from=["statement_id", "operator", "condition_key", "value"],
     partition_by="source_table",
+    indexes=[("statement_id",), ("source_arn",)],
     description="One row per condition operator, key (lower-cased, as AWS compares) and value.",
 )
 POLICY_TABLES: tuple[Table, ...] = (STATEMENTS, STATEMENT_VALUES, STATEMENT_CONDITIONS)

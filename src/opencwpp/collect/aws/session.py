@@ -16,6 +16,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
     ProfileNotFound,
@@ -24,7 +26,7 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
-from opencwpp.core.errors import CredentialsError, UsageError
+from opencwpp.core.errors import CredentialsError, CwppError, UsageError
 
 DEFAULT_REGION = "us-east-1"
 _CONFIG = Config(
@@ -120,6 +122,8 @@ class AwsContext:
                 raise credentials_error(err) or err from err
             except (SSOTokenLoadError, UnauthorizedSSOTokenError, TokenRetrievalError) as err:
                 raise credentials_error(err) or err from err
+            except (EndpointConnectionError, ConnectTimeoutError) as err:
+                raise CwppError(f"cannot reach AWS: {err}") from err
             self._account_id = str(identity["Account"])
         return self._account_id
 

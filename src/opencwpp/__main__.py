@@ -1,0 +1,5 @@
+"""`python -m opencwpp` runs the `cwpp` command line."""
+
+from opencwpp.cli import main
+
+main()
