@@ -113,3 +113,39 @@ def test_duckdb_url_forms(tmp_path) -> None:  # type: ignore[no-untyped-def]
     for url in (f"duckdb://{tmp_path}/a.duckdb", f"duckdb:///{tmp_path}/b.duckdb"):
         Lake.open(url).close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.duckdb", "b.duckdb"]
+
+
+def test_regional_scopes_of_shared_and_request_region_tables(lake: Lake) -> None:
+    derived = table(
+        "cwpp_test_regional",
+        ["account_id", "region", "source_table", "value"],
+        partition_by="source_table",
+    )
+    subnets = table("aws_test_subnets", ["request_account_id", "request_region", "arn"])
+    for region in ("us-east-1", "eu-west-1"):
+        lake.replace_scope(
+            Scope("111", region),
+            {
+                OTHER: [],
+                derived: [
+                    {
+                        "account_id": "111",
+                        "region": region,
+                        "source_table": "aws_test_other",
+                        "value": region,
+                    }
+                ],
+                subnets: [
+                    {
+                        "request_account_id": "111",
+                        "request_region": region,
+                        "arn": f"arn:aws:ec2:{region}:111:subnet/s",
+                    }
+                ],
+            },
+        )
+    assert sorted(r["value"] for r in lake.query("SELECT value FROM cwpp_test_regional")) == [
+        "eu-west-1",
+        "us-east-1",
+    ]
+    assert len(lake.query("SELECT arn FROM aws_test_subnets")) == 2

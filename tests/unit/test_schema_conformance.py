@@ -23,6 +23,15 @@ def _cloudquery_tables() -> dict[str, Any]:
             pytest.fail(message)
         pytest.skip(message)
     tables: dict[str, Any] = json.loads(path.read_text())["tables"]
+    # Tables outside the detailed CWPP set are in the compact index of all 706 tables.
+    compact = json.loads((path.parent / "aws_tables_all.json").read_text())["tables"]
+    for name, ref in compact.items():
+        if name not in tables:
+            tables[name] = {
+                "columns": [{"name": n, "type": t} for n, t in ref["cols"]],
+                "cq_id_from": ref.get("cq_id_from"),
+                "parent": ref.get("parent"),
+            }
     return tables
 
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
+from botocore.parsers import ResponseParserError
 
 from opencwpp.collect.aws.policies import POLICY_TABLES
 from opencwpp.core.registry import Registry
@@ -138,6 +139,9 @@ def not_assessed_reason(err: BaseException) -> str | None:
     """Why a scope cannot be assessed, when `err` is an expected one; None otherwise."""
     if isinstance(err, EndpointConnectionError | ConnectTimeoutError):
         return f"service not available: {err}"
+    if isinstance(err, ResponseParserError):
+        # What an emulator's "not implemented" page looks like to botocore's XML parsers.
+        return f"service not available: unparsable response ({str(err).splitlines()[0][:120]})"
     if not isinstance(err, ClientError):
         return None
     code = error_code(err)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from opencwpp.collect.aws.session import credentials_error
 from opencwpp.collect.base import (
@@ -96,7 +97,7 @@ def _fetch(resource: Resource, ctx: SessionContext, region: str | None) -> tuple
     """Runs one fetch; an expected error gives no rows and the reason, others raise."""
     try:
         return resource.fetch(ctx, region), ""
-    except (ClientError, BotoCoreError) as err:
+    except (ClientError, BotoCoreError, ResponseParserError) as err:
         cred = credentials_error(err)
         if cred is not None:
             raise cred from err

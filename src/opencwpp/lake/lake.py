@@ -215,12 +215,13 @@ class Lake:
 
     @staticmethod
     def _scope_filter(tbl: Table, scope: Scope) -> tuple[str, list[Any]]:
-        if tbl.has_column("account_id"):
-            where, params = "account_id = ?", [scope.account_id]
+        account, region = tbl.account_column, tbl.region_column
+        if account is not None:
+            where, params = f'"{account}" = ?', [scope.account_id]
         else:
             # e.g. aws_iam_credential_reports has no account_id: the ARN carries it.
             where, params = "split_part(arn, ':', 5) = ?", [scope.account_id]
-        if scope.region is not None and tbl.has_column("region"):
-            where += " AND region = ?"
+        if scope.region is not None and region is not None:
+            where += f' AND "{region}" = ?'
             params.append(scope.region)
         return where, params

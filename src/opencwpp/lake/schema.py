@@ -92,6 +92,16 @@ class Table:
             return names
         return names + [c for c in ("_cq_source_name", "_cq_sync_time") if c not in names]
 
+    @property
+    def account_column(self) -> str | None:
+        """The column holding the account id (some CloudQuery tables say `request_account_id`)."""
+        return next((c for c in ("account_id", "request_account_id") if self.has_column(c)), None)
+
+    @property
+    def region_column(self) -> str | None:
+        """The column holding the region, if the table is regional."""
+        return next((c for c in ("region", "request_region") if self.has_column(c)), None)
+
     def has_column(self, name: str) -> bool:
         """Whether the table has a column of this name."""
         return name in self.column_names

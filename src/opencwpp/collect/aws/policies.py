@@ -10,7 +10,7 @@ inline user/group/role policies, ...) becomes rows in three derived tables:
 - `cwpp_aws_policy_statement_conditions`: one row per condition operator, key and value.
 
 Rows carry `source_table` and `source_arn` (the resource or policy the document belongs to),
-so a check joins them back to the inventory table it judges.
+so a check joins them back to the inventory table it judges, and the region of that resource.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ STATEMENTS = table(
     "cwpp_aws_policy_statements",
     [
         "account_id",
+        "region",
         "source_table",
         "source_arn",
         "policy_name",
@@ -42,6 +43,7 @@ STATEMENT_VALUES = table(
     "cwpp_aws_policy_statement_values",
     [
         "account_id",
+        "region",
         "source_table",
         "source_arn",
         "policy_name",
@@ -60,6 +62,7 @@ STATEMENT_CONDITIONS = table(
     "cwpp_aws_policy_statement_conditions",
     [
         "account_id",
+        "region",
         "source_table",
         "source_arn",
         "policy_name",
@@ -104,6 +107,11 @@ def _principal_values(principal: Any) -> list[tuple[str, str]]:
     return [(str(kind), str(v)) for kind, vals in principal.items() for v in _as_list(vals)]
 
 
+def _arn_region(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    return parts[3] or None if len(parts) == 6 and parts[0] == "arn" else None
+
+
 def _condition_value(value: Any) -> str:
     # JSON booleans become AWS's own spelling ("true"/"false"), as policies usually write them.
     if isinstance(value, bool):
@@ -128,6 +136,9 @@ def split_policy(
         return out
     base = {
         "account_id": account_id,
+        # The region of the resource the policy belongs to (None for global ones: S3, IAM), so
+        # that a regional sync replaces only its own region's statements.
+        "region": _arn_region(source_arn),
         "source_table": source_table,
         "source_arn": source_arn,
         "policy_name": policy_name,

@@ -1,0 +1,197 @@
+"""EBS: volumes, the account's own snapshots with who may restore them, default encryption.
+
+A snapshot's `createVolumePermission` names the accounts (or the group `all`) allowed to create
+volumes from it: `all` means public, any account id means shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opencwpp.collect.aws._shape import arn, empty, need_region, shape, with_ids
+from opencwpp.collect.base import Resource, Rows, SessionContext, paginate, register
+from opencwpp.lake.schema import BOOL, INT64, JSON, TIMESTAMP, table
+
+VOLUMES = table(
+    "aws_ec2_ebs_volumes",
+    [
+        "account_id",
+        "region",
+        "arn",
+        ("tags", JSON),
+        ("attachments", JSON),
+        "availability_zone",
+        ("create_time", TIMESTAMP),
+        ("encrypted", BOOL),
+        ("fast_restored", BOOL),
+        ("iops", INT64),
+        "kms_key_id",
+        ("multi_attach_enabled", BOOL),
+        "outpost_arn",
+        ("size", INT64),
+        "snapshot_id",
+        "sse_type",
+        "state",
+        ("throughput", INT64),
+        "volume_id",
+        "volume_type",
+    ],
+    cq_id_from=["arn"],
+)
+SNAPSHOTS = table(
+    "aws_ec2_ebs_snapshots",
+    [
+        "account_id",
+        "region",
+        "arn",
+        ("tags", JSON),
+        "data_encryption_key_id",
+        "description",
+        ("encrypted", BOOL),
+        "kms_key_id",
+        "outpost_arn",
+        "owner_alias",
+        "owner_id",
+        "progress",
+        ("restore_expiry_time", TIMESTAMP),
+        "snapshot_id",
+        "sse_type",
+        ("start_time", TIMESTAMP),
+        "state",
+        "state_message",
+        "storage_tier",
+        "volume_id",
+        ("volume_size", INT64),
+    ],
+    cq_id_from=["arn"],
+)
+SNAPSHOT_ATTRIBUTES = table(
+    "aws_ec2_ebs_snapshot_attributes",
+    [
+        "account_id",
+        "region",
+        "snapshot_arn",
+        ("create_volume_permissions", JSON),
+        ("product_codes", JSON),
+        "snapshot_id",
+    ],
+    cq_id_from=["snapshot_arn"],
+    parent="aws_ec2_ebs_snapshots",
+)
+REGIONAL_CONFIGS = table(
+    "aws_ec2_regional_configs",
+    ["account_id", "region", ("ebs_encryption_enabled_by_default", BOOL), "ebs_default_kms_key_id"],
+    cq_id_from=["account_id", "region"],
+)
+
+
+def transform_volume(account_id: str, region: str, volume: Mapping[str, Any]) -> Rows:
+    """The row of one volume."""
+    row = shape(
+        VOLUMES,
+        volume,
+        account_id=account_id,
+        region=region,
+        arn=arn("ec2", region, account_id, f"volume/{volume['VolumeId']}"),
+    )
+    return {VOLUMES: [with_ids(VOLUMES, row)]}
+
+
+def transform_snapshot(
+    account_id: str,
+    region: str,
+    snapshot: Mapping[str, Any],
+    attribute: Mapping[str, Any] | None,
+) -> Rows:
+    """The snapshot row, and its createVolumePermission attribute row when it was read."""
+    snapshot_arn = arn("ec2", region, account_id, f"snapshot/{snapshot['SnapshotId']}")
+    parent = with_ids(
+        SNAPSHOTS,
+        shape(SNAPSHOTS, snapshot, account_id=account_id, region=region, arn=snapshot_arn),
+    )
+    out = {SNAPSHOTS: [parent], SNAPSHOT_ATTRIBUTES: []}
+    if attribute is not None:
+        child = shape(
+            SNAPSHOT_ATTRIBUTES,
+            attribute,
+            account_id=account_id,
+            region=region,
+            snapshot_arn=snapshot_arn,
+            create_volume_permissions=list(attribute.get("CreateVolumePermissions") or []),
+            product_codes=list(attribute.get("ProductCodes") or []),
+            snapshot_id=snapshot["SnapshotId"],
+        )
+        out[SNAPSHOT_ATTRIBUTES].append(with_ids(SNAPSHOT_ATTRIBUTES, child, parent))
+    return out
+
+
+def fetch_volumes(ctx: SessionContext, region: str | None) -> Rows:
+    """Every EBS volume of one region."""
+    region = need_region("ec2.ebs_volumes", region)
+    out = empty([VOLUMES])
+    for volume in paginate(ctx.client("ec2", region), "describe_volumes", "Volumes"):
+        out[VOLUMES].extend(transform_volume(ctx.account_id, region, volume)[VOLUMES])
+    return out
+
+
+def fetch_snapshots(ctx: SessionContext, region: str | None) -> Rows:
+    """The account's own snapshots of one region, each with its createVolumePermission."""
+    region = need_region("ec2.ebs_snapshots", region)
+    ec2 = ctx.client("ec2", region)
+    out = empty([SNAPSHOTS, SNAPSHOT_ATTRIBUTES])
+    for snap in paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"]):
+        attribute = ec2.describe_snapshot_attribute(
+            SnapshotId=snap["SnapshotId"], Attribute="createVolumePermission"
+        )
+        for tbl, rows in transform_snapshot(ctx.account_id, region, snap, attribute).items():
+            out[tbl].extend(rows)
+    return out
+
+
+def fetch_regional_config(ctx: SessionContext, region: str | None) -> Rows:
+    """Whether new EBS volumes of the region are encrypted by default, and with which key."""
+    region = need_region("ec2.regional_configs", region)
+    ec2 = ctx.client("ec2", region)
+    enabled = bool(ec2.get_ebs_encryption_by_default().get("EbsEncryptionByDefault"))
+    # The default key only matters when encryption by default is on.
+    key = ec2.get_ebs_default_kms_key_id().get("KmsKeyId") if enabled else None
+    row = {
+        "account_id": ctx.account_id,
+        "region": region,
+        "ebs_encryption_enabled_by_default": enabled,
+        "ebs_default_kms_key_id": key,
+    }
+    return {REGIONAL_CONFIGS: [with_ids(REGIONAL_CONFIGS, row)]}
+
+
+register(
+    Resource(
+        name="ec2.ebs_volumes",
+        service="ec2",
+        tables=(VOLUMES,),
+        permissions=("ec2:DescribeVolumes",),
+        fetch=fetch_volumes,
+        description="EBS volumes: encryption, key, attachments.",
+    )
+)
+register(
+    Resource(
+        name="ec2.ebs_snapshots",
+        service="ec2",
+        tables=(SNAPSHOTS, SNAPSHOT_ATTRIBUTES),
+        permissions=("ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute"),
+        fetch=fetch_snapshots,
+        description="The account's EBS snapshots and who may create volumes from them.",
+    )
+)
+register(
+    Resource(
+        name="ec2.regional_configs",
+        service="ec2",
+        tables=(REGIONAL_CONFIGS,),
+        permissions=("ec2:GetEbsEncryptionByDefault", "ec2:GetEbsDefaultKmsKeyId"),
+        fetch=fetch_regional_config,
+        description="EBS encryption by default and its default KMS key, per region.",
+    )
+)

@@ -1,0 +1,152 @@
+"""EC2 network: VPCs, subnets, route tables, internet gateways, network ACLs, flow logs.
+
+Each is one Describe* call (paginated) and one row per item; the ARN is built as CloudQuery
+does (`arn:aws:ec2:<region>:<owner>:<kind>/<id>`). `aws_ec2_subnets` names its account and
+region columns `request_account_id` / `request_region`, as CloudQuery's schema does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opencwpp.collect.aws._shape import arn, columns, empty, need_region, shape, with_ids
+from opencwpp.collect.base import Resource, Rows, SessionContext, paginate, register
+from opencwpp.lake.schema import Table, table
+
+VPCS = table(
+    "aws_ec2_vpcs",
+    columns(
+        """
+        account_id region arn tags:json cidr_block cidr_block_association_set:json dhcp_options_id
+        instance_tenancy ipv6_cidr_block_association_set:json is_default:bool owner_id state
+        vpc_id
+        """
+    ),
+    cq_id_from=["account_id", "arn"],
+)
+SUBNETS = table(
+    "aws_ec2_subnets",
+    columns(
+        """
+        request_account_id request_region arn tags:json assign_ipv6_address_on_creation:bool
+        availability_zone availability_zone_id available_ip_address_count:int cidr_block
+        customer_owned_ipv4_pool default_for_az:bool enable_dns64:bool
+        enable_lni_at_device_index:int ipv6_cidr_block_association_set:json ipv6_native:bool
+        map_customer_owned_ip_on_launch:bool map_public_ip_on_launch:bool outpost_arn owner_id
+        private_dns_name_options_on_launch:json state subnet_arn subnet_id vpc_id
+        """
+    ),
+    cq_id_from=["request_account_id", "request_region", "arn"],
+)
+ROUTE_TABLES = table(
+    "aws_ec2_route_tables",
+    columns(
+        """
+        account_id region arn tags:json associations:json owner_id propagating_vgws:json
+        route_table_id routes:json vpc_id
+        """
+    ),
+    cq_id_from=["account_id", "arn"],
+)
+INTERNET_GATEWAYS = table(
+    "aws_ec2_internet_gateways",
+    columns("account_id region arn tags:json attachments:json internet_gateway_id owner_id"),
+    cq_id_from=["account_id", "arn"],
+)
+NETWORK_ACLS = table(
+    "aws_ec2_network_acls",
+    columns(
+        """
+        account_id region arn tags:json associations:json entries:json is_default:bool
+        network_acl_id owner_id vpc_id
+        """
+    ),
+    cq_id_from=["account_id", "arn"],
+)
+FLOW_LOGS = table(
+    "aws_ec2_flow_logs",
+    columns(
+        """
+        account_id region arn tags:json creation_time:ts deliver_cross_account_role
+        deliver_logs_error_message deliver_logs_permission_arn deliver_logs_status
+        destination_options:json flow_log_id flow_log_status log_destination log_destination_type
+        log_format log_group_name max_aggregation_interval:int resource_id traffic_type
+        """
+    ),
+    cq_id_from=["arn"],
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one network resource kind is listed and named."""
+
+    table: Table
+    operation: str
+    key: str
+    id_field: str
+    arn_kind: str
+
+
+KINDS = {
+    "ec2.vpcs": Kind(VPCS, "describe_vpcs", "Vpcs", "VpcId", "vpc"),
+    "ec2.subnets": Kind(SUBNETS, "describe_subnets", "Subnets", "SubnetId", "subnet"),
+    "ec2.route_tables": Kind(
+        ROUTE_TABLES, "describe_route_tables", "RouteTables", "RouteTableId", "route-table"
+    ),
+    "ec2.internet_gateways": Kind(
+        INTERNET_GATEWAYS,
+        "describe_internet_gateways",
+        "InternetGateways",
+        "InternetGatewayId",
+        "internet-gateway",
+    ),
+    "ec2.network_acls": Kind(
+        NETWORK_ACLS, "describe_network_acls", "NetworkAcls", "NetworkAclId", "network-acl"
+    ),
+    "ec2.flow_logs": Kind(FLOW_LOGS, "describe_flow_logs", "FlowLogs", "FlowLogId", "vpc-flow-log"),
+}
+
+
+def transform(kind: Kind, account_id: str, region: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """The row of one network resource."""
+    owner = str(item.get("OwnerId") or account_id)
+    values: dict[str, Any] = {
+        "arn": arn("ec2", region, owner, f"{kind.arn_kind}/{item[kind.id_field]}")
+    }
+    if kind.table is SUBNETS:
+        values |= {"request_account_id": account_id, "request_region": region}
+    else:
+        values |= {"account_id": account_id, "region": region}
+    return with_ids(kind.table, shape(kind.table, item, **values))
+
+
+def _fetcher(name: str, kind: Kind) -> Any:
+    def fetch(ctx: SessionContext, region: str | None) -> Rows:
+        region = need_region(name, region)
+        out = empty([kind.table])
+        for item in paginate(ctx.client("ec2", region), kind.operation, kind.key):
+            out[kind.table].append(transform(kind, ctx.account_id, region, item))
+        return out
+
+    fetch.__doc__ = f"Every {kind.table.name} row of one region."
+    return fetch
+
+
+def _permission(operation: str) -> str:
+    return "ec2:" + "".join(part.capitalize() for part in operation.split("_"))
+
+
+for _name, _kind in KINDS.items():
+    register(
+        Resource(
+            name=_name,
+            service="ec2",
+            tables=(_kind.table,),
+            permissions=(_permission(_kind.operation),),
+            fetch=_fetcher(_name, _kind),
+            description=f"EC2 {_kind.key} of each region.",
+        )
+    )
