@@ -93,3 +93,16 @@ def test_filters(lake: Lake) -> None:
     assert uids(FindingFilter(check_ids=("c_one",), statuses=("PASS",))) == ["arn:x:p"]
     tags = load_findings(lake, FindingFilter(check_ids=("c_one",)))[0].finding.resource.tags
     assert tags == {"k": "<v>"}
+
+
+def test_resource_prefix_scopes_resolution_to_one_target(lake: Lake) -> None:
+    save_findings(
+        lake,
+        start_run(lake, "scan"),
+        [_finding("imgA#pypi/x", Status.FAIL), _finding("imgB#pypi/x", Status.FAIL)],
+        ["c_one"],
+    )
+    # Rescanning image A, now fixed, resolves A's finding and leaves B's open.
+    counts = save_findings(lake, start_run(lake, "scan"), [], ["c_one"], resource_prefix="imgA#")
+    assert counts == {"NEW": 0, "OPEN": 0, "RESOLVED": 1}
+    assert _lifecycle(lake) == {"imgA#pypi/x": ("PASS", "RESOLVED"), "imgB#pypi/x": ("FAIL", "NEW")}

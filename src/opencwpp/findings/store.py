@@ -153,21 +153,45 @@ def _row(
     }
 
 
+def _scope_sql(checks: Sequence[str], resource_prefix: str | None) -> tuple[str, list[Any]]:
+    where = "check_id IN (" + ", ".join("?" for _ in checks) + ")"
+    params: list[Any] = list(checks)
+    if resource_prefix is not None:
+        where += " AND strpos(resource_uid, ?) = 1"
+        params.append(resource_prefix)
+    return where, params
+
+
 def save_findings(
-    lake: Lake, run_id: str, findings: Iterable[Finding], assessed_checks: Iterable[str]
+    lake: Lake,
+    run_id: str,
+    findings: Iterable[Finding],
+    assessed_checks: Iterable[str],
+    *,
+    resource_prefix: str | None = None,
 ) -> dict[str, int]:
     """Stores a run's findings for the checks it ran; returns counts by lifecycle.
 
-    Findings of those checks that this run did not produce again are RESOLVED (their resource
-    is gone). Findings of checks that did not run are left as they were.
+    The run's scope is its checks (those assessed plus those that produced a finding) and,
+    when given, the resources whose uid starts with `resource_prefix` (a scan of one image
+    judges that image only). Findings in scope that this run did not produce again are
+    RESOLVED (their resource is gone); findings outside it are left as they were.
     """
     lake.ensure_tables(OWN_TABLES)
-    checks = sorted(set(assessed_checks))
     current = {f.id: f for f in findings}
+    checks = sorted(set(assessed_checks) | {f.check_id for f in current.values()})
+    if resource_prefix is not None:
+        stray = [
+            f.resource.uid
+            for f in current.values()
+            if not f.resource.uid.startswith(resource_prefix)
+        ]
+        if stray:
+            raise ValueError(f"finding for {stray[0]!r} is outside {resource_prefix!r}")
     previous: dict[str, dict[str, Any]] = {}
     if checks:
-        marks = ", ".join("?" for _ in checks)
-        for row in lake.query(f"SELECT * FROM cwpp_findings WHERE check_id IN ({marks})", checks):
+        where, params = _scope_sql(checks, resource_prefix)
+        for row in lake.query(f"SELECT * FROM cwpp_findings WHERE {where}", params):
             previous[row["finding_id"]] = row
     now = _now()
     rows, history, counts = [], [], {NEW: 0, OPEN: 0, RESOLVED: 0}
@@ -210,8 +234,8 @@ def save_findings(
         )
     with lake.transaction():
         if checks:
-            marks = ", ".join("?" for _ in checks)
-            lake.execute(f"DELETE FROM cwpp_findings WHERE check_id IN ({marks})", checks)
+            where, params = _scope_sql(checks, resource_prefix)
+            lake.execute(f"DELETE FROM cwpp_findings WHERE {where}", params)
         lake.insert_rows(FINDINGS, [_jsonable(r) for r in rows])
         lake.insert_rows(HISTORY, history)
     return counts

@@ -1,0 +1,1 @@
+"""Vulnerability management: package inventories, OSV advisories, matching, SBOMs."""

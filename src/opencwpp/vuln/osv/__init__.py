@@ -1,0 +1,1 @@
+"""OSV advisories: reading records, importing them into the lake, evaluating their ranges."""

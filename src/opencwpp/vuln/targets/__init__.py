@@ -1,0 +1,1 @@
+"""Scan targets: directories, image tarballs (docker save, OCI layout), zips, SBOM files."""
