@@ -1,0 +1,1 @@
+"""Threat detection over CloudTrail: ingestion into the lake, Sigma rules, alerts as findings."""

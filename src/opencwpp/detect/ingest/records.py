@@ -1,0 +1,167 @@
+"""CloudTrail files to event rows, in Python: the portable path, and the salvage path.
+
+A file is `{"Records": [...]}` (what CloudTrail delivers), a JSON array, NDJSON, or one record;
+gzip or plain. Every record that cannot be used is counted with its reason, never dropped
+silently; a file whose bytes cannot be read at all raises `BadFile`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from opencwpp.detect.ingest.table import JSON_FIELDS, SCALAR_FIELDS
+
+GZIP_MAGIC = b"\x1f\x8b"
+DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+REQUIRED = ("eventID", "eventName", "eventSource")
+
+
+class BadFile(Exception):
+    """The file as a whole cannot be read (corrupt gzip, not JSON, truncated)."""
+
+
+@dataclass
+class ParsedFile:
+    """What one file gave: usable rows, rejected records by reason, and a file-level error."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    rejected: Counter[str] = field(default_factory=Counter)
+    error: str = ""
+
+
+def decompress(data: bytes) -> bytes:
+    """The file's bytes, gunzipped when they start with the gzip magic."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as err:
+        raise BadFile(f"corrupt gzip: {err}") from err
+
+
+def _records(text: str, parsed: ParsedFile) -> list[Any]:
+    stripped = text.lstrip()
+    if not stripped:
+        raise BadFile("empty file")
+    if stripped[0] not in "[{":
+        raise BadFile("not JSON (does not start with '{' or '[')")
+    try:
+        whole = json.loads(stripped)
+    except json.JSONDecodeError as err:
+        if stripped[0] == "[" or "\n" not in stripped.strip():
+            raise BadFile(f"invalid or truncated JSON: {err}") from err
+        return _ndjson(stripped, parsed)
+    if isinstance(whole, list):
+        return whole
+    if isinstance(whole, dict) and isinstance(whole.get("Records"), list):
+        return list(whole["Records"])
+    return [whole]
+
+
+def _ndjson(text: str, parsed: ParsedFile) -> list[Any]:
+    out: list[Any] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            parsed.rejected["invalid JSON line"] += 1
+            if not parsed.error:
+                parsed.error = f"line {number}: invalid or truncated JSON ({err.msg})"
+    return out
+
+
+def _path(record: dict[str, Any], dotted: str) -> Any:
+    value: Any = record
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def parse_time(value: Any) -> datetime | None:
+    """CloudTrail's ISO 8601 eventTime as a naive UTC datetime (None when unparseable)."""
+    if not isinstance(value, str):
+        return None
+    text = _LONG_FRACTION.sub(r"\1", value.strip().replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def rejection(record: Any, raw: str, max_bytes: int) -> str:
+    """Why a record is not a usable CloudTrail event ('' when it is)."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if len(raw) > max_bytes:
+        return f"record over {max_bytes} bytes"
+    if any(not isinstance(record.get(key), str) or not record[key] for key in REQUIRED):
+        return "not a CloudTrail record (no eventID/eventName/eventSource)"
+    if parse_time(record.get("eventTime", record.get("@timestamp"))) is None:
+        return "no valid eventTime"
+    return ""
+
+
+def to_row(record: dict[str, Any], raw: str, source: str, now: datetime) -> dict[str, Any]:
+    """One validated record as an `aws_cloudtrail_events` row."""
+    row: dict[str, Any] = {"source": source, "ingested_at": now, "raw": raw}
+    for column, kind, dotted in SCALAR_FIELDS:
+        value = _path(record, dotted)
+        if kind == "bool":
+            row[column] = _bool(value)
+        elif column == "event_time":
+            row[column] = parse_time(value if value is not None else record.get("@timestamp"))
+        else:
+            row[column] = _text(value)
+    for column, key in JSON_FIELDS:
+        value = record.get(key)
+        row[column] = None if value is None else json.dumps(value, sort_keys=True)
+    return row
+
+
+def parse_file(data: bytes, source: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> ParsedFile:
+    """Parses one file's bytes into rows; raises `BadFile` when nothing in it is readable."""
+    parsed = ParsedFile()
+    try:
+        text = decompress(data).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BadFile(f"not UTF-8 text: {err.reason}") from err
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for record in _records(text, parsed):
+        raw = json.dumps(record, sort_keys=True)
+        reason = rejection(record, raw, max_bytes)
+        if reason:
+            parsed.rejected[reason] += 1
+            continue
+        parsed.rows.append(to_row(record, raw, source, now))
+    return parsed

@@ -1,0 +1,220 @@
+"""Ingestion: sources → `aws_cloudtrail_events`, idempotent, incremental, with a per-file report.
+
+A file already ingested with the same size and etag is skipped. A file that cannot be read
+(corrupt gzip, truncated or invalid JSON, nothing CloudTrail in it) is reported as failed and
+NOT remembered, so the next run tries it again; records inside a readable file that are not
+usable (not CloudTrail, over the size cap) are counted per reason and the file is done.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from opencwpp.detect.ingest import bulk
+from opencwpp.detect.ingest.records import DEFAULT_MAX_RECORD_BYTES, BadFile, parse_file
+from opencwpp.detect.ingest.sources import SourceFile
+from opencwpp.detect.ingest.table import EVENTS, INGEST_STATE
+from opencwpp.detect.ingest.writer import done_files, insert_events, mark_done
+from opencwpp.lake.lake import Lake
+
+INGESTED, PARTIAL, SKIPPED, FAILED = "ingested", "partial", "skipped", "failed"
+_BATCH = 64
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file."""
+
+    uri: str
+    outcome: str
+    read: int = 0
+    inserted: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    error: str = ""
+
+    @property
+    def duplicates(self) -> int:
+        """Valid records whose eventID was already in the lake (or earlier in the run)."""
+        return self.read - self.inserted - sum(self.rejected.values())
+
+
+@dataclass
+class IngestReport:
+    """Per-file outcomes of one ingestion, and totals."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        """How many files ended with this outcome."""
+        return sum(1 for f in self.files if f.outcome == outcome)
+
+    @property
+    def inserted(self) -> int:
+        """New events stored."""
+        return sum(f.inserted for f in self.files)
+
+    @property
+    def read(self) -> int:
+        """Records read."""
+        return sum(f.read for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        """Records not stored because they were not usable."""
+        return sum(sum(f.rejected.values()) for f in self.files)
+
+
+def _judge(outcome: FileOutcome) -> FileOutcome:
+    usable = outcome.read - sum(outcome.rejected.values())
+    if outcome.error:
+        outcome.outcome = FAILED
+    elif outcome.read and not usable:
+        outcome.outcome = FAILED
+        outcome.error = "no CloudTrail records in the file"
+    elif outcome.rejected:
+        outcome.outcome = PARTIAL
+    else:
+        outcome.outcome = INGESTED
+    return outcome
+
+
+def _python_path(lake: Lake, src: SourceFile, data: bytes | None, max_bytes: int) -> FileOutcome:
+    outcome = FileOutcome(src.uri, FAILED)
+    try:
+        parsed = parse_file(data if data is not None else src.read(), src.uri, max_bytes)
+    except BadFile as err:
+        outcome.error = str(err)
+        return outcome
+    except OSError as err:
+        outcome.error = f"cannot read: {err}"
+        return outcome
+    outcome.read = len(parsed.rows) + sum(parsed.rejected.values())
+    outcome.rejected = parsed.rejected
+    outcome.error = parsed.error
+    with lake.transaction():
+        outcome.inserted = insert_events(lake, parsed.rows)
+    return _judge(outcome)
+
+
+def _bulk_group(lake: Lake, group: list[bulk.LocalFile], max_bytes: int) -> list[FileOutcome]:
+    counts = bulk.load_batch(lake, group, max_bytes)
+    return [
+        _judge(
+            FileOutcome(
+                f.uri,
+                INGESTED,
+                read=counts.read[f.uri],
+                inserted=counts.inserted[f.uri],
+                rejected=counts.rejected.get(f.uri, Counter()),
+            )
+        )
+        for f in group
+    ]
+
+
+def _bisect(
+    lake: Lake, group: list[bulk.LocalFile], by_uri: dict[str, SourceFile], max_bytes: int
+) -> list[FileOutcome]:
+    """Loads a group in bulk, splitting it when it fails until the bad file is alone.
+
+    One bad file spoils a batch; alone, it is read in Python, which says what is wrong with it.
+    """
+    try:
+        return _bulk_group(lake, group, max_bytes)
+    except (duckdb.Error, ValueError, OSError, EOFError, zlib.error):
+        if len(group) == 1:
+            item = group[0]
+            return [_python_path(lake, by_uri[item.uri], item.path.read_bytes(), max_bytes)]
+    half = len(group) // 2
+    return _bisect(lake, group[:half], by_uri, max_bytes) + _bisect(
+        lake, group[half:], by_uri, max_bytes
+    )
+
+
+def _duckdb_batch(
+    lake: Lake, batch: list[SourceFile], max_bytes: int, tmp: Path
+) -> list[FileOutcome]:
+    local: list[bulk.LocalFile] = []
+    by_uri = {s.uri: s for s in batch}
+    outcomes: list[FileOutcome] = []
+    for index, src in enumerate(batch):
+        if src.local_path is not None:
+            local.append(bulk.LocalFile(src.uri, src.local_path))
+            continue
+        try:
+            path = tmp / f"{index}.json"
+            path.write_bytes(src.read())
+        except OSError as err:
+            outcomes.append(FileOutcome(src.uri, FAILED, error=f"cannot read: {err}"))
+            continue
+        local.append(bulk.LocalFile(src.uri, path))
+    groups: dict[tuple[str, str], list[bulk.LocalFile]] = {}
+    for item in local:
+        try:
+            fmt, compression, _ = bulk.sniff(item.path)
+        except (OSError, EOFError):  # unreadable or corrupt gzip: Python says which
+            outcomes.append(_python_path(lake, by_uri[item.uri], None, max_bytes))
+            continue
+        groups.setdefault((fmt, compression), []).append(item)
+    for group in groups.values():
+        outcomes.extend(_bisect(lake, group, by_uri, max_bytes))
+    return outcomes
+
+
+def ingest(
+    lake: Lake,
+    sources: Iterable[SourceFile],
+    *,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    force: bool = False,
+    fast: bool = True,
+    progress: Callable[[FileOutcome], None] | None = None,
+) -> IngestReport:
+    """Ingests every source file not done yet; returns the per-file report."""
+    lake.ensure_tables([EVENTS, INGEST_STATE])
+    done = {} if force else done_files(lake)
+    report = IngestReport()
+    todo: list[SourceFile] = []
+    for src in sources:
+        if done.get(src.uri) == (src.size, src.etag):
+            report.files.append(FileOutcome(src.uri, SKIPPED))
+        else:
+            todo.append(src)
+    by_uri = {s.uri: s for s in todo}
+    with tempfile.TemporaryDirectory(prefix="cwpp-ingest-") as tmp:
+        for start in range(0, len(todo), _BATCH):
+            batch = todo[start : start + _BATCH]
+            if fast and lake.dialect == "duckdb":
+                outcomes = _duckdb_batch(lake, batch, max_record_bytes, Path(tmp))
+            else:
+                outcomes = [_python_path(lake, s, None, max_record_bytes) for s in batch]
+            now = datetime.now(UTC).replace(tzinfo=None)
+            mark_done(
+                lake,
+                [
+                    {
+                        "source_uri": o.uri,
+                        "size": by_uri[o.uri].size,
+                        "etag": by_uri[o.uri].etag,
+                        "events": o.inserted,
+                        "rejected": sum(o.rejected.values()),
+                        "outcome": o.outcome,
+                        "ingested_at": now,
+                    }
+                    for o in outcomes
+                    if o.outcome in (INGESTED, PARTIAL)
+                ],
+            )
+            for outcome in outcomes:
+                report.files.append(outcome)
+                if progress is not None:
+                    progress(outcome)
+    return report

@@ -1,0 +1,107 @@
+"""Ingestion into a real lake (DuckDB and PostgreSQL) and from a moto S3 bucket over HTTP."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from opencwpp.collect.aws.session import AwsContext
+from opencwpp.detect.ingest import ingest, list_sources
+from opencwpp.lake import Lake
+
+
+def _event(n: int, **extra: object) -> dict[str, object]:
+    return {
+        "eventID": f"id-{n:04d}",
+        "eventTime": f"2024-07-31T13:{n % 60:02d}:00Z",
+        "eventName": "GetObject",
+        "eventSource": "s3.amazonaws.com",
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": "203.0.113.7",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": f"arn:aws:sts::111122223333:assumed-role/r/{n}",
+        },
+        **extra,
+    }
+
+
+def _records_gz(path: Path, events: list[dict[str, object]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(json.dumps({"Records": events}).encode()))
+    return path
+
+
+def _count(lake: Lake) -> int:
+    return int(lake.query("SELECT count(*) AS n FROM aws_cloudtrail_events")[0]["n"])
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
+def test_idempotent_incremental_and_bad_input(lake: Lake, tmp_path: Path, fast: bool) -> None:
+    _records_gz(tmp_path / "a.json.gz", [_event(i) for i in range(10)])
+    (tmp_path / "b.json").write_text(json.dumps([_event(i) for i in range(5, 15)]))
+    (tmp_path / "c.json.gz").write_bytes(gzip.compress(b'{"Records": [')[:-5])  # corrupt gzip
+    (tmp_path / "d.json").write_text(json.dumps([_event(20)])[:-30])  # truncated
+    (tmp_path / "e.json").write_text(json.dumps({"name": "not a trail"}))
+    big = _event(21, requestParameters={"blob": "x" * 4000})
+    (tmp_path / "f.ndjson").write_text(json.dumps(_event(22)) + "\n" + json.dumps(big) + "\n")
+
+    report = ingest(lake, list_sources([str(tmp_path)]), max_record_bytes=3000, fast=fast)
+    by_name = {Path(f.uri).name: f for f in report.files}
+    assert _count(lake) == 16  # 0..14 and 22: the overlap of a and b stored once
+    assert (by_name["a.json.gz"].inserted, by_name["b.json"].inserted) == (10, 5)
+    assert by_name["b.json"].duplicates == 5
+    assert by_name["c.json.gz"].outcome == "failed" and by_name["c.json.gz"].error
+    assert by_name["d.json"].outcome == "failed" and by_name["d.json"].error
+    assert by_name["e.json"].outcome == "failed"
+    assert by_name["f.ndjson"].outcome == "partial"
+    assert by_name["f.ndjson"].rejected == {"record over 3000 bytes": 1}
+
+    again = ingest(lake, list_sources([str(tmp_path)]), fast=fast)
+    outcomes = {Path(f.uri).name: f.outcome for f in again.files}
+    assert outcomes["a.json.gz"] == outcomes["b.json"] == outcomes["f.ndjson"] == "skipped"
+    assert outcomes["c.json.gz"] == outcomes["d.json"] == "failed"  # retried, not marked done
+    assert _count(lake) == 16
+
+    (tmp_path / "d.json").write_text(json.dumps([_event(20)]))  # fixed upstream
+    fixed = ingest(lake, list_sources([str(tmp_path / "d.json")]), fast=fast)
+    assert fixed.files[0].outcome == "ingested" and _count(lake) == 17
+    row = lake.query("SELECT * FROM aws_cloudtrail_events WHERE event_id = 'id-0003'")[0]
+    assert row["event_name"] == "GetObject" and str(row["event_time"]) == "2024-07-31 13:03:00"
+    assert row["user_identity_type"] == "AssumedRole" and row["source"].endswith("a.json.gz")
+
+
+def test_s3_bucket_in_the_real_delivery_layout(
+    lake: Lake, moto_endpoint: str, tmp_path: Path
+) -> None:
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="trail-logs")
+    keys = {
+        "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/07/31/a_CloudTrail_eu-west-1.json.gz": 0,
+        "AWSLogs/o-abc123def4/444455556666/CloudTrail/us-east-1/2024/08/01/b.json.gz": 100,
+    }
+    for key, base in keys.items():
+        body = gzip.compress(json.dumps({"Records": [_event(base + i) for i in range(3)]}).encode())
+        s3.put_object(Bucket="trail-logs", Key=key, Body=body)
+    s3.put_object(
+        Bucket="trail-logs", Key="AWSLogs/111122223333/CloudTrail-Digest/x.json.gz", Body=b"x"
+    )
+    s3.put_object(
+        Bucket="trail-logs",
+        Key="AWSLogs/111122223333/CloudTrail/eu-west-1/2024/07/31/bad.json.gz",
+        Body=b"\x1f\x8bjunk",
+    )
+
+    def aws() -> AwsContext:
+        return AwsContext.create(endpoint_url=moto_endpoint, region="us-east-1")
+
+    report = ingest(lake, list_sources(["s3://trail-logs/AWSLogs/"], aws))
+    assert sorted(f.outcome for f in report.files) == ["failed", "ingested", "ingested"]
+    assert _count(lake) == 6
+    again = ingest(lake, list_sources(["s3://trail-logs/AWSLogs/"], aws))
+    assert sorted(f.outcome for f in again.files) == ["failed", "skipped", "skipped"]
+    assert all(f.uri.startswith("s3://trail-logs/AWSLogs/") for f in again.files)
