@@ -8,7 +8,16 @@ from pathlib import Path
 import typer
 
 from opencwpp import __version__
-from opencwpp.cli import aws, checks, demo, findings, lake
+from opencwpp.cli import (
+    aws,
+    checks,
+    demo,
+    detect_commands,
+    findings,
+    iam_commands,
+    lake,
+    vuln_commands,
+)
 from opencwpp.cli.common import AppState, err_console, escape
 from opencwpp.core.errors import CwppError
 
@@ -23,6 +32,10 @@ app.add_typer(aws.sync_app, name="sync")
 app.add_typer(aws.scan_app, name="scan")
 app.add_typer(checks.checks_app, name="checks")
 app.add_typer(lake.lake_app, name="lake")
+app.add_typer(iam_commands.app, name="iam")
+app.add_typer(vuln_commands.app, name="vuln")
+app.add_typer(detect_commands.app, name="detect")
+app.command("alerts")(detect_commands.alerts_command)
 app.command("demo")(demo.demo_command)
 app.command("assess")(findings.assess_command)
 app.command("findings")(findings.findings_command)
