@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from opencwpp.catalog import lake_tables
 from opencwpp.checks import Check, builtin_checks
 from opencwpp.checks.cases import load_cases, run_case
-from opencwpp.collect.base import all_tables
 from opencwpp.core.models import Status
 from opencwpp.lake import Lake
 
@@ -49,7 +49,7 @@ def test_check_has_cases_for_both_outcomes(check: Check) -> None:
 def test_check_cases_pass(check: Check, backend: str, case_lakes: dict[str, Lake]) -> None:
     if backend not in case_lakes:
         pytest.skip("PostgreSQL unreachable")
-    catalog = all_tables()
+    catalog = lake_tables()
     for case in load_cases(check):
         result = run_case(case_lakes[backend], check, case, catalog)
         assert result.ok, (
@@ -60,7 +60,7 @@ def test_check_cases_pass(check: Check, backend: str, case_lakes: dict[str, Lake
 
 
 def test_every_check_reads_only_known_tables() -> None:
-    catalog = all_tables()
+    catalog = lake_tables()
     for check in CHECKS:
         unknown = [t for t in check.meta.tables if t not in catalog]
         assert not unknown, f"{check.id} reads tables no collector fills: {unknown}"

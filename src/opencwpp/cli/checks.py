@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 from rich.table import Table as RichTable
 
+from opencwpp.catalog import lake_tables
 from opencwpp.checks import builtin_checks
 from opencwpp.checks.cases import load_cases, run_case
 from opencwpp.cli import common
 from opencwpp.cli.common import console
-from opencwpp.collect.base import all_tables
 from opencwpp.lake import Lake
 
 checks_app = typer.Typer(help="The posture checks.", no_args_is_help=True)
@@ -44,7 +44,7 @@ def test_command(
     ),
 ) -> None:
     """Run every check's cases (rows in, expected PASS/FAIL out); exit 1 on a mismatch."""
-    catalog = all_tables()
+    catalog = lake_tables()
     failures = total = 0
     with Lake.open(lake) as scratch:
         for check in builtin_checks():
