@@ -168,3 +168,12 @@ def test_checks_list_and_their_cases(tmp_path: Path) -> None:
     tested = cwpp(tmp_path, "checks", "test")
     assert tested.returncode == 0, tested.stdout
     assert " 0 failed" in tested.stdout
+
+
+def test_permissions_prints_a_read_only_policy(tmp_path: Path) -> None:
+    done = cwpp(tmp_path, "permissions", "aws")
+    assert done.returncode == 0, done.stderr
+    policy = json.loads(done.stdout)
+    actions = policy["Statement"][0]["Action"]
+    assert "s3:GetBucketPolicy" in actions and "iam:GenerateCredentialReport" in actions
+    assert not [a for a in actions if a.split(":")[1].startswith(("Put", "Create", "Delete"))]

@@ -83,3 +83,19 @@ def test_read_only_rule() -> None:
     assert is_read_only("iam:GenerateCredentialReport")
     assert not is_read_only("s3:PutBucketPolicy")
     assert not is_read_only("iam:CreateAccessKey")
+
+
+def test_declared_permissions_exist_and_are_reads_per_the_iam_catalog() -> None:
+    from opencwpp.collect.base import least_privilege_policy
+    from opencwpp.iam.catalog import access_level, action_exists
+
+    actions = least_privilege_policy()["Statement"][0]["Action"]
+    unknown = [a for a in actions if not action_exists(a)]
+    assert not unknown, f"permissions not in the IAM catalog: {unknown}"
+    # GenerateCredentialReport is the one documented exception (it writes only the report).
+    writes = [
+        a
+        for a in actions
+        if access_level(a) not in ("List", "Read") and a != "iam:GenerateCredentialReport"
+    ]
+    assert not writes, f"permissions that are not List/Read: {writes}"

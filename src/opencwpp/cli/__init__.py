@@ -30,6 +30,7 @@ app = typer.Typer(
 )
 app.add_typer(aws.sync_app, name="sync")
 app.add_typer(aws.scan_app, name="scan")
+app.add_typer(aws.permissions_app, name="permissions")
 app.add_typer(checks.checks_app, name="checks")
 app.add_typer(lake.lake_app, name="lake")
 app.add_typer(iam_commands.app, name="iam")

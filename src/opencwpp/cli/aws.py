@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -12,12 +13,14 @@ from opencwpp.assess import assess, failures_at_or_above, select_checks
 from opencwpp.cli import common
 from opencwpp.cli.common import console, err_console
 from opencwpp.collect.aws.session import AwsContext
+from opencwpp.collect.base import least_privilege_policy
 from opencwpp.collect.sync import SyncReport, sync_aws
 from opencwpp.lake import Lake, redact_url
 from opencwpp.report import console as report_console
 from opencwpp.report.build import report_data
 
 sync_app = typer.Typer(help="Collect cloud inventory into the lake.", no_args_is_help=True)
+permissions_app = typer.Typer(help="What the collector may call.", no_args_is_help=True)
 scan_app = typer.Typer(help="Collect, then assess (sync + assess + summary).", no_args_is_help=True)
 
 ProfileOption = typer.Option(None, "--profile", help="AWS profile (standard credential chain).")
@@ -117,3 +120,9 @@ def scan_aws_command(
         if failing:
             err_console.print(f"{failing} failing finding(s) at or above {cfg.fail_on.value}")
             raise typer.Exit(1)
+
+
+@permissions_app.command("aws")
+def permissions_aws_command() -> None:
+    """Print the least-privilege IAM policy (JSON) the AWS collector needs: reads only."""
+    typer.echo(json.dumps(least_privilege_policy(), indent=2))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -218,3 +218,20 @@ def policy_document(document: Any) -> dict[str, Any] | None:
             continue
         return parsed if isinstance(parsed, dict) else None
     return None
+
+
+def least_privilege_policy(resources: Iterable[Resource] | None = None) -> dict[str, Any]:
+    """The IAM policy document granting exactly the read-only actions the collectors call."""
+    chosen = list(resources) if resources is not None else list(load_resources())
+    actions = sorted({p for r in chosen for p in r.permissions}, key=str.lower)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OpencwppReadOnlyInventory",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": "*",
+            }
+        ],
+    }
