@@ -74,9 +74,15 @@ def fetch_trails(ctx: SessionContext, region: str | None) -> Rows:
     region = need_region("cloudtrail.trails", region)
     ct = ctx.client("cloudtrail", region)
     out = empty([TRAILS, EVENT_SELECTORS])
-    for trail in ct.describe_trails(includeShadowTrails=False).get("trailList", []):
+    # Shadow trails include the organization trail a member account logs to; each trail is
+    # kept once, in its home region.
+    for trail in ct.describe_trails(includeShadowTrails=True).get("trailList", []):
+        if trail.get("HomeRegion", region) != region:
+            continue
         trail_arn = trail["TrailARN"]
-        tags = ct.list_tags(ResourceIdList=[trail_arn]).get("ResourceTagList", [])
+        owned = trail_arn.split(":")[4] == ctx.account_id
+        # Another account's (organization) trail: its tags are that account's to read.
+        tags = ct.list_tags(ResourceIdList=[trail_arn]).get("ResourceTagList", []) if owned else []
         details = {
             "trail": trail,
             "status": strip_metadata(ct.get_trail_status(Name=trail_arn)),
