@@ -101,3 +101,29 @@ def test_sql_output_contract_is_enforced(lake: Lake, tmp_path: Path) -> None:
     bad_status = SQL.replace("'PASS'", "'MAYBE'")
     with pytest.raises(CheckDefinitionError, match="status must be PASS or FAIL"):
         run_check(lake, _check(tmp_path, bad_status))
+
+
+def test_empty_reference_data_is_not_assessed(lake: Lake, tmp_path: Path) -> None:
+    folder = tmp_path / "demo_no_public"
+    folder.mkdir()
+    (folder / "metadata.yaml").write_text(
+        META.replace(
+            "tables: [aws_s3_buckets]",
+            "tables: [aws_s3_buckets]\nreference_tables: [aws_s3_buckets]",
+        )
+    )
+    (folder / "check.sql").write_text(SQL)
+    check = load_check(folder)
+    lake.ensure_tables([BUCKETS])
+    assert [(f.status, f.status_reason) for f in run_check(lake, check)] == [
+        (Status.NOT_ASSESSED, "no reference data loaded: aws_s3_buckets")
+    ]
+    lake.replace_scope(
+        Scope("111"),
+        {
+            BUCKETS: [
+                {"account_id": "111", "region": "x", "arn": "arn:aws:s3:::public", "name": "public"}
+            ]
+        },
+    )
+    assert [f.status for f in run_check(lake, check)] == [Status.FAIL]

@@ -83,3 +83,9 @@ def test_builtin_checks_load_and_cover_both_pillars() -> None:
     assert len(checks) >= 15
     pillars = {c.meta.pillar.value for c in checks}
     assert {"access-control", "data-encryption"} <= pillars
+
+
+def test_reference_tables_must_be_read_by_the_check(tmp_path: Path) -> None:
+    meta = GOOD_META + "reference_tables: [cwpp_eol]\n"
+    with pytest.raises(CheckDefinitionError, match="reference_tables not listed in tables"):
+        load_check(_folder(tmp_path, meta=meta))

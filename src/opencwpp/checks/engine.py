@@ -79,6 +79,12 @@ def run_check(lake: Lake, check: Check, table_names: set[str] | None = None) -> 
     if missing:
         reason = "not collected: " + ", ".join(missing)
         return [_finding(check, Status.NOT_ASSESSED, _scope_resource(check, "", ""), reason)]
+    empty = [
+        t for t in check.meta.reference_tables if not lake.query(f'SELECT 1 FROM "{t}" LIMIT 1')
+    ]
+    if empty:
+        reason = "no reference data loaded: " + ", ".join(empty)
+        return [_finding(check, Status.NOT_ASSESSED, _scope_resource(check, "", ""), reason)]
     rows = lake.query(check.sql)
     findings = []
     for row in rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opencwpp.core.models import Pillar, Severity
 
@@ -25,6 +25,9 @@ class CheckMetadata(BaseModel):
     pillar: Pillar
     severity: Severity
     tables: list[str] = Field(min_length=1)
+    # Reference data the check cannot judge without (e.g. end-of-life dates): when one of these
+    # tables is empty, the check is NOT_ASSESSED rather than silently judging nothing.
+    reference_tables: list[str] = Field(default_factory=list)
     description: str = Field(min_length=10)
     risk: str = Field(min_length=10)
     remediation: str = Field(min_length=10)
@@ -32,6 +35,13 @@ class CheckMetadata(BaseModel):
     compliance: dict[str, list[str]] = Field(default_factory=dict)
     references: list[str] = Field(default_factory=list)
     mitre_attack: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_are_read(self) -> CheckMetadata:
+        unknown = [t for t in self.reference_tables if t not in self.tables]
+        if unknown:
+            raise ValueError(f"reference_tables not listed in tables: {', '.join(unknown)}")
+        return self
 
     @field_validator("title", "description", "risk", "remediation", mode="before")
     @classmethod
