@@ -177,3 +177,24 @@ def test_permissions_prints_a_read_only_policy(tmp_path: Path) -> None:
     actions = policy["Statement"][0]["Action"]
     assert "s3:GetBucketPolicy" in actions and "iam:GenerateCredentialReport" in actions
     assert not [a for a in actions if a.split(":")[1].startswith(("Put", "Create", "Delete"))]
+
+
+def test_sync_honours_the_standard_endpoint_variable(
+    tmp_path: Path, moto_endpoint: str, demo_estate: EstateManifest
+) -> None:
+    done = cwpp(
+        tmp_path,
+        "sync",
+        "aws",
+        "--regions",
+        "us-east-1",
+        "--lake",
+        f"duckdb://{tmp_path}/e.duckdb",
+        AWS_ENDPOINT_URL=moto_endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"synced account {demo_estate.account_id}" in done.stdout
+    assert "not assessed" not in done.stderr
