@@ -1,19 +1,36 @@
-"""`cwpp iam …`: the IAM policy evaluator from the command line (mount as `iam`)."""
+"""`cwpp iam …`: the IAM engine from the command line (mounted as `iam`).
+
+simulate (policy cases), paths (privilege escalation), who-can / can (effective access),
+effective (recompute the effective-access table), exposure (public and cross-account access).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table as RichTable
 
-from opencwpp.cli.common import console, escape
+from opencwpp.cli import common
+from opencwpp.cli.common import console, err_console, escape
 from opencwpp.core.errors import UsageError
+from opencwpp.iam.access import Access, statement_refs
 from opencwpp.iam.cases import load_case_file, run_case
+from opencwpp.iam.effective import AccessRow, compute, save, who_can, who_can_stored
+from opencwpp.iam.estate import Estate, Principal
+from opencwpp.iam.exposure_findings import run_exposure
+from opencwpp.iam.lake_policies import load_estate, scp_levels
+from opencwpp.iam.privesc import ADMIN, TECHNIQUES, load_techniques, run_privesc
+from opencwpp.iam.privesc.findings import step_view
+from opencwpp.lake import Lake
 
-app = typer.Typer(help="AWS IAM: evaluate policies, simulate requests.", no_args_is_help=True)
+app = typer.Typer(
+    help="AWS IAM: simulate, effective access, escalation paths, exposure.", no_args_is_help=True
+)
 
 
 @app.callback()
@@ -60,3 +77,217 @@ def simulate_command(
         names = ", ".join(mismatches)
         console.print(f"[bold red]{len(mismatches)} case(s) differ from expect:[/] {escape(names)}")
         raise typer.Exit(1)
+
+
+# -- analyses over the lake --------------------------------------------------------------------
+
+LakeOpt = common.LakeOption
+ScpOpt = typer.Option(None, "--scp", help="JSON file: the Organization's SCPs, a list of levels.")
+FormatOpt = typer.Option("table", "--format", "-f", help="table or json.")
+
+
+def _format(value: str) -> str:
+    if value not in ("table", "json"):
+        raise UsageError(f"unknown output format {value!r}: use table or json")
+    return value
+
+
+def _scp(path: Path | None) -> list[list[Mapping[str, Any]]] | None:
+    if path is None:
+        return None
+    try:
+        return scp_levels(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read: {err.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as err:
+        raise UsageError(f"{path}: {err}") from None
+
+
+def _estate(lake: Lake, scp: Path | None) -> Estate:
+    estate = load_estate(lake, _scp(scp))
+    if not estate.principals and not estate.resources:
+        err_console.print("[yellow]warning:[/] no IAM inventory in the lake: run `cwpp sync aws`")
+    return estate
+
+
+def _principal(estate: Estate, text: str) -> Principal:
+    found = estate.principals.get(text) or next(
+        (p for p in estate.principals.values() if p.name == text), None
+    )
+    if found is None:
+        raise UsageError(f"no user or role {text!r} in the lake (give its ARN or name)")
+    return found
+
+
+def _json_out(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _statements(refs: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        escape(
+            f"{r['effect']} {r['policy']} #{r['statement']}"
+            + (f" ({r['sid']})" if r["sid"] else "")
+        )
+        for r in refs
+    )
+
+
+@app.command("paths")
+def paths_command(
+    ctx: typer.Context,
+    principal: str | None = typer.Argument(None, help="Only this user or role (ARN or name)."),
+    lake: str | None = LakeOpt,
+    scp: Path | None = ScpOpt,
+    techniques: Path | None = typer.Option(
+        None, "--techniques", help="A technique catalog file to use instead of ours."
+    ),
+    output_format: str = FormatOpt,
+) -> None:
+    """Privilege-escalation paths to admin (shortest, per principal); stores the findings."""
+    _format(output_format)
+    chosen = list(TECHNIQUES)
+    if techniques is not None:
+        chosen, skipped = load_techniques(techniques)
+        for line in skipped:
+            err_console.print(f"[yellow]skipped technique[/] {escape(line)}")
+    cfg = common.settings(ctx, lake=lake)
+    with common.open_lake(cfg.lake) as opened:
+        estate = _estate(opened, scp)
+        only = _principal(estate, principal).arn if principal else None
+        result, counts = run_privesc(opened, estate, chosen)
+    paths = {k: v for k, v in result.paths.items() if only is None or k == only}
+    if output_format == "json":
+        _json_out({src: [step_view(e) for e in path] for src, path in sorted(paths.items())})
+        return
+    table = RichTable(show_lines=True, title="Paths to admin")
+    for column in ("principal", "step", "technique", "becomes", "allowed by"):
+        table.add_column(column)
+    for source, path in sorted(paths.items()):
+        for n, edge in enumerate(path, 1):
+            refs = [r for s in edge.steps for r in s["statements"]]
+            target = "admin (own permissions)" if edge.target == ADMIN else edge.target
+            table.add_row(
+                escape(source) if n == 1 else "",
+                str(n),
+                escape(f"{edge.technique.id}: {edge.technique.title}"),
+                escape(target),
+                _statements(list({json.dumps(r, sort_keys=True): r for r in refs}.values())),
+            )
+    console.print(table)
+    console.print(
+        f"{len(paths)} principal(s) can become admin; findings: "
+        + ", ".join(f"{k.lower()} {v}" for k, v in counts.items())
+    )
+
+
+def _access_table(rows: list[AccessRow], title: str) -> None:
+    table = RichTable(show_lines=True, title=title)
+    for column in ("principal", "decision", "statements"):
+        table.add_column(column)
+    for row in rows:
+        colour = "green" if row.decision == "Allow" else "red"
+        table.add_row(
+            escape(row.principal_arn), f"[{colour}]{row.decision}[/]", _statements(row.via)
+        )
+    console.print(table)
+
+
+@app.command("who-can")
+def who_can_command(
+    ctx: typer.Context,
+    action: str = typer.Argument(..., help="e.g. s3:GetObject"),
+    resource: str = typer.Argument(..., help="A resource ARN (or * for account-wide actions)."),
+    lake: str | None = LakeOpt,
+    scp: Path | None = ScpOpt,
+    output_format: str = FormatOpt,
+) -> None:
+    """Who may do ACTION on RESOURCE, with the deciding statements."""
+    _format(output_format)
+    cfg = common.settings(ctx, lake=lake)
+    with common.open_lake(cfg.lake) as opened:
+        rows = who_can_stored(opened, action, resource)
+        source = "from cwpp_iam_effective_access"
+        if not rows:
+            rows = who_can(_estate(opened, scp), action, resource)
+            source = "evaluated now"
+    if output_format == "json":
+        _json_out([r.to_row() for r in rows])
+        return
+    _access_table(rows, f"who can {action} on {resource} ({source})")
+
+
+@app.command("can")
+def can_command(
+    ctx: typer.Context,
+    principal: str = typer.Argument(..., help="A user or role (ARN or name)."),
+    action: str = typer.Argument(...),
+    resource: str = typer.Argument(...),
+    lake: str | None = LakeOpt,
+    scp: Path | None = ScpOpt,
+    output_format: str = FormatOpt,
+) -> None:
+    """Whether PRINCIPAL may do ACTION on RESOURCE, why, and the deciding statements."""
+    _format(output_format)
+    cfg = common.settings(ctx, lake=lake)
+    with common.open_lake(cfg.lake) as opened:
+        estate = _estate(opened, scp)
+    who = _principal(estate, principal)
+    policy = estate.policy_for(resource)
+    decision = Access(estate).decide(
+        who, action, resource, resource_policy=(policy.arn, policy.document) if policy else None
+    )
+    refs = statement_refs(who, decision)
+    if output_format == "json":
+        _json_out(
+            {"decision": decision.kind.value, "reasons": list(decision.reasons), "statements": refs}
+        )
+    else:
+        colour = "green" if decision.allowed else "red"
+        console.print(f"[{colour}]{decision.kind.value}[/]: {escape('; '.join(decision.reasons))}")
+        if refs:
+            console.print(_statements(refs))
+    if not decision.allowed:
+        raise typer.Exit(1)
+
+
+@app.command("effective")
+def effective_command(
+    ctx: typer.Context, lake: str | None = LakeOpt, scp: Path | None = ScpOpt
+) -> None:
+    """Recompute the effective-access table (cwpp_iam_effective_access) from the lake."""
+    cfg = common.settings(ctx, lake=lake)
+    with common.open_lake(cfg.lake) as opened:
+        count = save(opened, compute(_estate(opened, scp)))
+    console.print(f"{count} effective-access row(s) in cwpp_iam_effective_access")
+
+
+@app.command("exposure")
+def exposure_command(
+    ctx: typer.Context,
+    lake: str | None = LakeOpt,
+    org_account: list[str] = typer.Option(
+        [], "--org-account", help="An account of the Organization."
+    ),
+    output_format: str = FormatOpt,
+) -> None:
+    """Public and cross-account access by resource and trust policies; stores the findings."""
+    _format(output_format)
+    cfg = common.settings(ctx, lake=lake)
+    with common.open_lake(cfg.lake) as opened:
+        found, _ = run_exposure(opened, _estate(opened, None), cfg.trusted_accounts, org_account)
+    if output_format == "json":
+        _json_out(
+            [
+                {"check": f.check_id, "resource": f.resource.uid, "title": f.title, **f.evidence}
+                for f in found
+            ]
+        )
+        return
+    table = RichTable(show_lines=True, title="Exposure")
+    for column in ("severity", "resource", "who can do what"):
+        table.add_column(column)
+    for f in found:
+        table.add_row(f.severity.value, escape(f.resource.uid), escape(f.status_reason))
+    console.print(table)
+    console.print(f"{len(found)} exposure finding(s)")

@@ -46,12 +46,13 @@ def _candidates(
 ) -> tuple[tuple[Statement, str], ...]:
     """The statements of one group whose Action / NotAction covers the action (memoised)."""
     key = (group, action)
-    found = policies.action_index.get(key)
+    index = policies.resource_index if group == "resource" else policies.action_index
+    found = index.get(key)
     if found is None:
         found = tuple((s, r) for s in statements if (r := _action_part(s, action)) is not None)
-        if len(policies.action_index) >= _INDEX_LIMIT:
-            policies.action_index.clear()
-        policies.action_index[key] = found
+        if len(index) >= _INDEX_LIMIT:
+            index.clear()
+        index[key] = found
     return found
 
 

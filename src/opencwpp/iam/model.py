@@ -191,7 +191,15 @@ class PolicySet:
     one list of documents per level, from the root down to the account.
     """
 
-    __slots__ = ("action_index", "boundary", "identity", "resource", "scp", "session")
+    __slots__ = (
+        "action_index",
+        "boundary",
+        "identity",
+        "resource",
+        "resource_index",
+        "scp",
+        "session",
+    )
 
     def __init__(
         self,
@@ -203,6 +211,7 @@ class PolicySet:
     ) -> None:
         # (group, lower-cased action) → the statements whose Action / NotAction covers it
         self.action_index: dict[tuple[str, str], tuple[tuple[Statement, str], ...]] = {}
+        self.resource_index: dict[tuple[str, str], tuple[tuple[Statement, str], ...]] = {}
         self.identity = tuple(
             s for i, d in enumerate(identity) for s in parse_policy(d, Origin(Source.IDENTITY, i))
         )

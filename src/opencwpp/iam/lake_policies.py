@@ -1,0 +1,251 @@
+"""Loading the IAM estate from the inventory tables: who has which policies, what has which policy.
+
+Per user: its inline and attached managed policies (default version) plus those of its groups,
+and its permissions boundary; per role: the same and its trust policy. Resource policies come
+from the S3, KMS, SQS, SNS, Secrets Manager, Lambda, ECR and EFS tables. JSON columns come back
+as text from DuckDB and as objects from PostgreSQL; both are accepted. Organization SCPs are not
+collected yet: the caller passes them (levels from the root down).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opencwpp.iam.estate import Carrier, Estate, Group, PolicyDoc, Principal, ResourcePolicy, Target
+from opencwpp.iam.model import Document
+from opencwpp.lake import Lake
+
+# (table, ARN column, document column, kind): every resource policy we collect.
+RESOURCE_POLICY_TABLES = (
+    ("aws_s3_bucket_policies", "bucket_arn", "policy_json", "s3"),
+    ("aws_kms_key_policies", "key_arn", "policy", "kms"),
+    ("aws_sqs_queues", "arn", "policy", "sqs"),
+    ("aws_sns_topics", "arn", "policy", "sns"),
+    ("aws_secretsmanager_secrets", "arn", "policy", "secretsmanager"),
+    ("aws_lambda_functions", "arn", "policy_document", "lambda"),
+    ("aws_ecr_repository_policies", "repository_arn", "policy_json", "ecr"),
+    ("aws_efs_filesystems", "arn", "file_system_policy", "efs"),
+)
+
+
+def as_document(value: Any) -> dict[str, Any] | None:
+    """A JSON column's value as a dict: DuckDB gives text, PostgreSQL gives objects."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+        if isinstance(value, str):  # JSON text stored as a JSON string
+            return as_document(value)
+    return value if isinstance(value, dict) else None
+
+
+def _rows(lake: Lake, tbl: str, columns: Sequence[str]) -> list[dict[str, Any]]:
+    if not lake.table_exists(tbl):
+        return []
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return lake.query(f'SELECT {cols} FROM "{tbl}"')
+
+
+def _by(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        out[str(row[key])].append(row)
+    return out
+
+
+def _managed(lake: Lake) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in _rows(
+        lake, "aws_iam_policy_versions", ["policy_arn", "document_json", "is_default_version"]
+    ):
+        doc = as_document(row["document_json"])
+        if doc is not None and row["is_default_version"] in (True, None):
+            out[str(row["policy_arn"])] = doc
+    return out
+
+
+class _Builder:
+    """Reads the identity tables once and assembles principals."""
+
+    def __init__(self, lake: Lake, estate: Estate) -> None:
+        self.lake, self.estate = lake, estate
+
+    def inline(self, tbl: str, owner: str, owner_arn: str, name: str, doc: Any) -> PolicyDoc | None:
+        parsed = as_document(doc)
+        if parsed is None:
+            self.estate.warnings.append(f"{tbl}: policy {name!r} of {owner_arn} is not JSON")
+            return None
+        return PolicyDoc(f"inline:{owner}/{name}", parsed)
+
+    def attached(self, arns: list[str], owner: str) -> list[PolicyDoc]:
+        out = []
+        for arn in arns:
+            doc = self.estate.managed.get(arn)
+            if doc is None:
+                self.estate.warnings.append(f"{owner}: attached policy {arn} was not collected")
+                continue
+            out.append(PolicyDoc(arn, doc))
+        return out
+
+    def boundary(self, value: Any, owner: str) -> PolicyDoc | None:
+        info = as_document(value)
+        arn = (info or {}).get("PermissionsBoundaryArn")
+        if not arn:
+            return None
+        doc = self.estate.managed.get(str(arn))
+        if doc is None:
+            self.estate.warnings.append(
+                f"{owner}: permissions boundary {arn} was not collected; analysed without it"
+            )
+            return None
+        return PolicyDoc(str(arn), doc)
+
+    def groups(self) -> None:
+        attached = _by(
+            _rows(self.lake, "aws_iam_group_attached_policies", ["group_arn", "policy_arn"]),
+            "group_arn",
+        )
+        inline = _by(
+            _rows(
+                self.lake, "aws_iam_group_policies", ["group_arn", "policy_name", "policy_document"]
+            ),
+            "group_arn",
+        )
+        for row in _rows(self.lake, "aws_iam_groups", ["arn", "account_id", "group_name"]):
+            arn, name = str(row["arn"]), str(row["group_name"])
+            arns = [str(r["policy_arn"]) for r in attached.get(arn, [])]
+            docs = self.attached(arns, arn)
+            for r in inline.get(arn, []):
+                doc = self.inline(
+                    "aws_iam_group_policies",
+                    f"group/{name}",
+                    arn,
+                    str(r["policy_name"]),
+                    r["policy_document"],
+                )
+                docs += [doc] if doc else []
+            self.estate.groups[arn] = Group(
+                arn, str(row["account_id"]), name, tuple(docs), tuple(arns)
+            )
+
+    def principals(self, kind: str) -> None:
+        prefix = f"aws_iam_{kind}"
+        attached = _by(
+            _rows(self.lake, f"{prefix}_attached_policies", [f"{kind}_arn", "policy_arn"]),
+            f"{kind}_arn",
+        )
+        inline = _by(
+            _rows(
+                self.lake, f"{prefix}_policies", [f"{kind}_arn", "policy_name", "policy_document"]
+            ),
+            f"{kind}_arn",
+        )
+        memberships = (
+            _by(_rows(self.lake, "aws_iam_user_groups", ["user_arn", "arn"]), "user_arn")
+            if kind == "user"
+            else {}
+        )
+        extra = ["assume_role_policy_document"] if kind == "role" else []
+        rows = _rows(
+            self.lake,
+            f"{prefix}s",
+            ["arn", "account_id", f"{kind}_name", "permissions_boundary", *extra],
+        )
+        for row in rows:
+            arn, name = str(row["arn"]), str(row[f"{kind}_name"])
+            arns = [str(r["policy_arn"]) for r in attached.get(arn, [])]
+            docs = self.attached(arns, arn)
+            for r in inline.get(arn, []):
+                doc = self.inline(
+                    f"{prefix}_policies",
+                    f"{kind}/{name}",
+                    arn,
+                    str(r["policy_name"]),
+                    r["policy_document"],
+                )
+                docs += [doc] if doc else []
+            groups = tuple(str(m["arn"]) for m in memberships.get(arn, []))
+            managed = list(arns)
+            for group_arn in groups:
+                group = self.estate.groups.get(group_arn)
+                if group is not None:
+                    docs += list(group.policies)
+                    managed += list(group.managed)
+            self.estate.principals[arn] = Principal(
+                arn=arn,
+                kind=kind,
+                account_id=str(row["account_id"]),
+                name=name,
+                policies=tuple(docs),
+                boundary=self.boundary(row["permissions_boundary"], arn),
+                groups=groups,
+                managed=tuple(dict.fromkeys(managed)),
+                trust=as_document(row["assume_role_policy_document"]) if kind == "role" else None,
+            )
+
+
+def _resources(lake: Lake, estate: Estate) -> None:
+    for tbl, arn_col, doc_col, kind in RESOURCE_POLICY_TABLES:
+        for row in _rows(
+            lake, tbl, [arn_col, doc_col, "account_id", *(["region"] if kind != "s3" else [])]
+        ):
+            doc = as_document(row[doc_col])
+            if doc is None:
+                continue
+            arn = str(row[arn_col])
+            region = str(row.get("region") or "")
+            estate.resources[arn] = ResourcePolicy(arn, kind, str(row["account_id"]), region, doc)
+    for row in _rows(lake, "aws_s3_buckets", ["arn", "account_id"]):
+        bucket = str(row["arn"])
+        estate.targets.append(Target(f"{bucket}/*", "s3", str(row["account_id"]), bucket))
+    for tbl, kind in (("aws_kms_keys", "kms"), ("aws_secretsmanager_secrets", "secretsmanager")):
+        for row in _rows(lake, tbl, ["arn", "account_id"]):
+            estate.targets.append(
+                Target(str(row["arn"]), kind, str(row["account_id"]), str(row["arn"]))
+            )
+
+
+def _carriers(lake: Lake, estate: Estate) -> None:
+    for row in _rows(lake, "aws_lambda_functions", ["arn", "configuration"]):
+        role = (as_document(row["configuration"]) or {}).get("Role")
+        if role:
+            estate.carriers.append(Carrier(str(row["arn"]), str(role), "lambda.amazonaws.com"))
+    roles_by_name = {p.name: p.arn for p in estate.principals.values() if p.kind == "role"}
+    for row in _rows(lake, "aws_ec2_instances", ["arn", "iam_instance_profile"]):
+        profile = (as_document(row["iam_instance_profile"]) or {}).get("Arn")
+        if not profile:
+            continue
+        role = roles_by_name.get(str(profile).rsplit("/", 1)[-1])
+        if role is None:
+            estate.warnings.append(f"{row['arn']}: no role named like instance profile {profile}")
+            continue
+        note = "instance profile matched to the role of the same name"
+        estate.carriers.append(Carrier(str(row["arn"]), role, "ec2.amazonaws.com", note))
+
+
+def load_estate(lake: Lake, scp: Sequence[Sequence[Document]] | None = None) -> Estate:
+    """The estate from the lake; `scp`: the Organization's SCPs, one list per level, or None."""
+    estate = Estate(scp=scp)
+    estate.managed = _managed(lake)
+    builder = _Builder(lake, estate)
+    builder.groups()
+    builder.principals("user")
+    builder.principals("role")
+    _resources(lake, estate)
+    _carriers(lake, estate)
+    return estate
+
+
+def scp_levels(data: Any) -> list[list[Mapping[str, Any]]]:
+    """SCP levels from JSON: a list of levels (lists of documents), or one level's list."""
+    if not isinstance(data, list) or not data:
+        raise ValueError("SCPs must be a JSON list of levels, each a list of policy documents")
+    if all(isinstance(d, dict) for d in data):
+        return [list(data)]
+    if all(isinstance(level, list) and all(isinstance(d, dict) for d in level) for level in data):
+        return [list(level) for level in data]
+    raise ValueError("SCPs must be a JSON list of levels, each a list of policy documents")

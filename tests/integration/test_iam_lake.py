@@ -1,0 +1,181 @@
+"""The IAM engine over a real lake (DuckDB and PostgreSQL): loading, effective access, privesc and
+exposure findings give the same answers on both backends."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from opencwpp.collect.aws.iam_managed_policies import transform_policy
+from opencwpp.collect.aws.iam_principals import transform_principal
+from opencwpp.collect.aws.iam_users import transform_user
+from opencwpp.collect.aws.s3 import transform_bucket
+from opencwpp.collect.aws.sqs import transform_queue
+from opencwpp.findings import FindingFilter, load_findings
+from opencwpp.iam.effective import compute, save, who_can, who_can_stored
+from opencwpp.iam.exposure_findings import CROSS_ACCOUNT, PUBLIC, run_exposure
+from opencwpp.iam.lake_policies import load_estate
+from opencwpp.iam.privesc import CHECK_ID, run_privesc
+from opencwpp.lake import Lake
+from opencwpp.lake.lake import Scope
+
+A, B = "111122223333", "444455556666"
+ADMIN_ARN = f"arn:aws:iam::{A}:policy/all"
+BOUNDARY_ARN = f"arn:aws:iam::{A}:policy/no-passrole"
+
+
+def doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(action: Any, resource: str = "*", **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def _user(name: str, inline: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    arn = f"arn:aws:iam::{A}:user/{name}"
+    user = {"Arn": arn, "UserName": name, "UserId": name.upper(), **extra}
+    return transform_user(A, user, {"inline_policies": {"p": json.dumps(inline)}, **extra})
+
+
+def _fill(lake: Lake) -> None:
+    rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+
+    def add(found: Any) -> None:
+        for tbl, items in found.items():
+            rows[tbl].extend(items)
+
+    admin = doc(allow("*"))
+    for arn, body in ((ADMIN_ARN, admin), (BOUNDARY_ARN, doc(allow("ec2:*")))):
+        name = arn.rsplit("/", 1)[1]
+        policy = {"Arn": arn, "PolicyName": name, "PolicyId": name, "DefaultVersionId": "v1"}
+        add(
+            transform_policy(
+                A, policy, {"Document": body, "VersionId": "v1", "IsDefaultVersion": True}
+            )
+        )
+    passer = doc(allow(["iam:PassRole", "ec2:RunInstances"]))
+    add(_user("dev", passer))
+    bounded = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": BOUNDARY_ARN}
+    add(_user("capped", passer, PermissionsBoundary=bounded))
+    add(_user("reader", doc(allow("s3:GetObject", "arn:aws:s3:::vault/*"))))
+    add(transform_bucket(A, {"Name": "vault"}, {"region": "eu-west-1"}))
+    trust = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    role = {
+        "Arn": f"arn:aws:iam::{A}:role/box",
+        "RoleName": "box",
+        "AssumeRolePolicyDocument": json.dumps(trust),
+    }
+    add(transform_principal(A, "role", role, [{"PolicyArn": ADMIN_ARN, "PolicyName": "all"}], {}))
+    shared = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    partner = {
+        "Arn": f"arn:aws:iam::{A}:role/partner",
+        "RoleName": "partner",
+        "AssumeRolePolicyDocument": shared,
+    }
+    add(transform_principal(A, "role", partner, [], {}))
+    public = doc(
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::data/*",
+        }
+    )
+    add(
+        transform_bucket(A, {"Name": "data"}, {"region": "eu-west-1", "policy": json.dumps(public)})
+    )
+    queue = f"arn:aws:sqs:eu-west-1:{A}:q"
+    org_only = doc(
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "sqs:SendMessage",
+            "Resource": queue,
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+        }
+    )
+    add(
+        transform_queue(
+            A, "eu-west-1", "https://q", {"QueueArn": queue, "Policy": json.dumps(org_only)}, {}
+        )
+    )
+    lake.replace_scope(Scope(A, None), rows)
+
+
+def test_estate_loads_the_same_from_both_backends(lake: Lake) -> None:
+    _fill(lake)
+    estate = load_estate(lake)
+    dev = estate.principals[f"arn:aws:iam::{A}:user/dev"]
+    assert [p.ref for p in dev.policies] == ["inline:user/dev/p"]
+    capped = estate.principals[f"arn:aws:iam::{A}:user/capped"]
+    assert capped.boundary is not None and capped.boundary.ref == BOUNDARY_ARN
+    box = estate.principals[f"arn:aws:iam::{A}:role/box"]
+    assert [p.ref for p in box.policies] == [ADMIN_ARN] and box.trust is not None
+    assert set(estate.resources) == {"arn:aws:s3:::data", f"arn:aws:sqs:eu-west-1:{A}:q"}
+    assert estate.warnings == []
+
+
+def test_privesc_finding_names_the_path_and_skips_the_bounded_user(lake: Lake) -> None:
+    _fill(lake)
+    result, counts = run_privesc(lake, load_estate(lake))
+    assert set(result.paths) == {f"arn:aws:iam::{A}:user/dev"}
+    assert counts["NEW"] == 1
+    stored = [s.finding for s in load_findings(lake, FindingFilter(check_ids=(CHECK_ID,)))]
+    assert [f.resource.uid for f in stored] == [f"arn:aws:iam::{A}:user/dev"]
+    step = stored[0].evidence["path"][0]
+    assert step["technique"] == "ec2-001" and step["to"] == f"arn:aws:iam::{A}:role/box"
+    assert step["actions"][0]["statements"][0]["policy"] == "inline:user/dev/p"
+
+
+def test_effective_access_table_answers_who_can(lake: Lake) -> None:
+    _fill(lake)
+    estate = load_estate(lake)
+    save(lake, compute(estate))
+    readers = who_can_stored(lake, "S3:GetObject", "arn:aws:s3:::vault/*")
+    assert {r.principal_arn for r in readers} == {
+        f"arn:aws:iam::{A}:user/reader",
+        f"arn:aws:iam::{A}:role/box",
+    }
+    # The public bucket: every principal of the account, through the bucket policy alone.
+    public = who_can_stored(lake, "s3:GetObject", "arn:aws:s3:::data/*")
+    assert len({r.principal_arn for r in public}) == 5
+    admins = who_can_stored(lake, "*:*", "*")
+    assert {r.principal_arn for r in admins} == {f"arn:aws:iam::{A}:role/box"}
+    passers = who_can_stored(lake, "iam:PassRole", f"arn:aws:iam::{A}:role/box")
+    # The admin role can pass itself; the capped user's boundary leaves iam:PassRole out.
+    expected = {f"arn:aws:iam::{A}:user/dev", f"arn:aws:iam::{A}:role/box"}
+    assert {r.principal_arn for r in passers} == expected
+    dev = next(r for r in passers if r.principal_arn.endswith(":user/dev"))
+    assert dev.via == [
+        {"policy": "inline:user/dev/p", "source": "identity", "statement": 0}
+        | {"sid": None, "effect": "Allow"}
+    ]
+    now = who_can(estate, "iam:PassRole", f"arn:aws:iam::{A}:role/box")
+    assert {r.principal_arn for r in now if r.decision == "Allow"} == expected
+
+
+def test_exposure_findings_public_cross_account_and_restricted(lake: Lake) -> None:
+    _fill(lake)
+    found, _ = run_exposure(lake, load_estate(lake))
+    by = {(f.check_id, f.resource.uid) for f in found}
+    assert (PUBLIC, "arn:aws:s3:::data") in by
+    assert (CROSS_ACCOUNT, f"arn:aws:iam::{A}:role/partner") in by
+    assert not any(uid.endswith(":q") for _, uid in by)  # org-restricted queue
+    trusted, _ = run_exposure(lake, load_estate(lake), trusted_accounts=[B])
+    assert (CROSS_ACCOUNT, f"arn:aws:iam::{A}:role/partner") not in {
+        (f.check_id, f.resource.uid) for f in trusted
+    }
