@@ -40,6 +40,7 @@ integration: $(STAMP)
 	$(BIN)/pytest tests/integration -q $(PYTEST_ARGS)
 
 test: lint typecheck
+	bash scripts/install-browser.sh
 	$(BIN)/pytest tests -q -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -255,7 +255,14 @@ def test_neutralise(cell: str, expected: str) -> None:
 
 
 def _visible(page: str) -> str:
-    return re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    """The page without its own stylesheet, table data and script (checked separately)."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    page = re.sub(r'<script type="application/json" id="findings-data">[^<]*</script>', "", page)
+    return page.replace(f"<script>{html_format._script()}</script>", "")
+
+
+def _scripts(page: str) -> list[str]:
+    return re.findall(r"<script\b[^>]*>", page)
 
 
 def test_html_escapes_untrusted_data(data: ReportData) -> None:
@@ -266,6 +273,11 @@ def test_html_escapes_untrusted_data(data: ReportData) -> None:
     assert "onerror=alert(1)>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    # The table data is JSON with <, > and & escaped: it cannot close its script element.
+    block = re.search(r'id="findings-data">([^<]*)</script>', page)
+    assert block is not None
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in block.group(1)
+    assert _scripts(page) == ['<script type="application/json" id="findings-data">', "<script>"]
 
 
 def test_html_has_a_strict_csp_and_loads_nothing_remote(data: ReportData) -> None:
@@ -274,7 +286,9 @@ def test_html_has_a_strict_csp_and_loads_nothing_remote(data: ReportData) -> Non
     assert csp is not None
     policy = html.unescape(csp.group(1))
     assert "default-src 'none'" in policy
-    assert "script-src" not in policy and "unsafe-inline" not in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    script_src = re.search(r"script-src ([^;]+);", policy)
+    assert script_src is not None and script_src.group(1).startswith("'sha256-")
     assert "sha256-" in policy
     assert not re.search(r"(src|href)=\"(https?:)?//", page)
     assert "@import" not in page and "url(" not in page
@@ -285,9 +299,13 @@ def test_html_csp_hash_matches_the_stylesheet(data: ReportData) -> None:
     page = get_format("html").render(data)
     css = re.search(r"<style>(.*?)</style>", page, flags=re.S)
     assert css is not None
+    script = re.search(r"<script>(.*?)</script>", page, flags=re.S)
+    assert script is not None
     policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
     assert policy is not None
-    assert html.unescape(policy.group(1)) == html_format.content_security_policy(css.group(1))
+    assert html.unescape(policy.group(1)) == html_format.content_security_policy(
+        css.group(1), script.group(1)
+    )
 
 
 def test_html_shows_every_resource_uid(data: ReportData, findings: list[Finding]) -> None:
@@ -311,4 +329,5 @@ def test_html_counts_match_the_summary(data: ReportData) -> None:
     }
     assert "NEW" in page and "OPEN" in page  # lifecycle badges
     assert "cis-aws-3.0 2.1.4" in page
-    assert "<details" in page and "<script" not in page
+    assert "<details" in page
+    assert "<script" not in _visible(page)

@@ -16,6 +16,7 @@ from opencwpp.cli import (
     findings,
     iam_commands,
     lake,
+    report_commands,
     vuln_commands,
 )
 from opencwpp.cli.common import AppState, err_console, escape
@@ -40,7 +41,9 @@ app.command("alerts")(detect_commands.alerts_command)
 app.command("demo")(demo.demo_command)
 app.command("assess")(findings.assess_command)
 app.command("findings")(findings.findings_command)
-app.command("report")(findings.report_command)
+app.command("report")(report_commands.report_command)
+app.command("diff")(report_commands.diff_command)
+app.command("serve")(report_commands.serve_command)
 
 
 def _version(value: bool) -> None:

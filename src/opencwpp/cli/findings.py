@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from opencwpp.assess import assess, failures_at_or_above, select_checks
@@ -13,8 +11,7 @@ from opencwpp.core.errors import UsageError
 from opencwpp.core.models import Pillar, Status
 from opencwpp.findings import FindingFilter, load_findings
 from opencwpp.report import console as report_console
-from opencwpp.report.build import report_data, write_report
-from opencwpp.report.formats import get_format
+from opencwpp.report.build import report_data
 
 FailOnOption = typer.Option(
     None, "--fail-on", help="Exit 1 when a FAIL at or above this severity exists (CI gating)."
@@ -95,23 +92,3 @@ def findings_command(
     console.print(report_console.findings_table([s.finding for s in shown], lifecycle))
     if len(stored) > limit:
         err_console.print(f"{len(stored) - limit} more not shown (raise --limit or filter)")
-
-
-def report_command(
-    ctx: typer.Context,
-    format_name: str | None = typer.Option(None, "--format", "-f", help="json, csv or html."),
-    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
-    severity: str | None = SeverityOption,
-    pillar: list[str] | None = PillarOption,
-    status: list[str] | None = typer.Option(None, "--status", help="Statuses to include (all)."),
-    check: list[str] | None = CheckOption,
-    resource: str | None = ResourceOption,
-    lake: str | None = common.LakeOption,
-) -> None:
-    """Write the stored findings to a file (JSON, CSV or a self-contained HTML report)."""
-    cfg = common.settings(ctx, lake=lake, output={"format": format_name})
-    fmt = get_format(cfg.output.format)
-    where = _filter(severity, pillar, status, check, resource)
-    with common.open_lake(cfg.lake) as opened:
-        count = write_report(report_data(opened, where=where), fmt, output)
-    console.print(f"wrote {count} findings as {fmt.name} to {output}")

@@ -9,20 +9,35 @@ from opencwpp.core.errors import UsageError
 from opencwpp.findings import FindingFilter, load_findings
 from opencwpp.lake.lake import Lake, redact_url
 from opencwpp.report.formats import Format
+from opencwpp.report.history import latest_diff, trend
 from opencwpp.report.model import ReportData
 
 
 def report_data(
-    lake: Lake, *, run_id: str | None = None, where: FindingFilter | None = None
+    lake: Lake,
+    *,
+    run_id: str | None = None,
+    where: FindingFilter | None = None,
+    history: bool = False,
 ) -> ReportData:
-    """The stored findings matching `where`, with their lifecycle, ready to render."""
+    """The stored findings matching `where`, with their lifecycle, ready to render.
+
+    With `history`, the report also carries the findings-over-time trend and the diff of the
+    last two assess runs (restricted to the findings the filter kept).
+    """
     stored = load_findings(lake, where)
+    findings = [s.finding for s in stored]
+    changes = latest_diff(lake) if history else None
+    if changes is not None and where is not None:
+        changes = changes.only({f.id for f in findings})
     return ReportData(
-        findings=[s.finding for s in stored],
+        findings=findings,
         generated_at=datetime.now(UTC),
         lake_url=redact_url(lake.url),
         run_id=run_id,
         lifecycle={s.finding.id: s.lifecycle for s in stored if s.lifecycle},
+        changes=changes,
+        trend=trend(lake) if history else [],
     )
 
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from opencwpp.core.models import Finding, Pillar, Severity, Status
+from opencwpp.report.diff import RunDiff, TrendPoint
 
 LIFECYCLE_STATES = ("NEW", "OPEN", "RESOLVED")
 
+_RANK = {s: s.rank for s in Severity}  # Severity.rank scans the enum: too slow for 50k findings
 # Order of statuses inside a check: what needs action first.
 _STATUS_ORDER = {Status.FAIL: 0, Status.NOT_ASSESSED: 1, Status.MUTED: 2, Status.PASS: 3}
 
@@ -23,6 +25,8 @@ class ReportData:
     lake_url: str  # already redacted by the caller: no passwords reach a report
     run_id: str | None = None
     lifecycle: dict[str, str] = field(default_factory=dict)  # finding id -> NEW|OPEN|RESOLVED
+    changes: RunDiff | None = None  # the last two runs compared, when history has two
+    trend: list[TrendPoint] = field(default_factory=list)  # failing counts per run, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +67,7 @@ def iso_utc(value: datetime | None) -> str | None:
 def sort_key(finding: Finding) -> tuple[int, str, str, int]:
     """Stable report order: severity descending, then check id, then resource uid."""
     return (
-        -finding.severity.rank,
+        -_RANK[finding.severity],
         finding.check_id,
         finding.resource.uid,
         _STATUS_ORDER[finding.status],

@@ -56,3 +56,46 @@ def bar_chart(title: str, bars: list[Bar]) -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+
+
+TREND_WIDTH = 640
+TREND_HEIGHT = 180
+TREND_AXIS = 24
+TREND_TOP = 14
+
+
+def trend_chart(title: str, columns: list[tuple[str, list[Bar]]]) -> Markup:
+    """Stacked columns, one per run (label, its bars bottom-up), scaled to the tallest column."""
+    peak = max((sum(b.value for b in bars) for _, bars in columns), default=0)
+    plot = TREND_HEIGHT - TREND_AXIS - TREND_TOP
+    step = TREND_WIDTH / max(len(columns), 1)
+    width = min(step * 0.6, 48)
+    parts = [
+        f'<svg class="chart trend" role="img" viewBox="0 0 {TREND_WIDTH} {TREND_HEIGHT}" '
+        f'width="{TREND_WIDTH}" height="{TREND_HEIGHT}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="chart-axis" x1="0" x2="{TREND_WIDTH}" y1="{TREND_HEIGHT - TREND_AXIS}" '
+        f'y2="{TREND_HEIGHT - TREND_AXIS}"/>',
+    ]
+    for i, (label, bars) in enumerate(columns):
+        x = i * step + (step - width) / 2
+        y = float(TREND_HEIGHT - TREND_AXIS)
+        total = sum(b.value for b in bars)
+        detail = ", ".join(f"{b.label} {b.value}" for b in bars if b.value)
+        parts.append(f"<g><title>{escape(label)}: {total} failing ({escape(detail)})</title>")
+        for bar in bars:
+            h = 0.0 if peak == 0 else plot * bar.value / peak
+            if h:
+                y -= h
+                parts.append(
+                    f'<rect class="chart-bar {escape(bar.css_class)}" x="{x:.1f}" y="{y:.1f}" '
+                    f'width="{width:.1f}" height="{h:.1f}"/>'
+                )
+        parts.append(
+            f'<text class="chart-value" x="{x + width / 2:.1f}" y="{y - 4:.1f}" '
+            f'text-anchor="middle">{total}</text>'
+            f'<text class="chart-label" x="{x + width / 2:.1f}" y="{TREND_HEIGHT - 8}" '
+            f'text-anchor="middle">{escape(label)}</text></g>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above

@@ -1,7 +1,8 @@
-"""HTML report: one self-contained file (inline CSS and SVG, no scripts, no network).
+"""HTML report: one self-contained file (inline CSS, SVG and one script; no network).
 
-Jinja2 autoescapes every value; a Content-Security-Policy allows only the report's own stylesheet
-(pinned by hash), so even a missed escape could not run a script or load anything remotely.
+Jinja2 autoescapes every value; the findings table's data is a JSON block escaped by
+`table_data.embed_json`. The Content-Security-Policy allows only the report's own stylesheet and
+script (pinned by hash), so even a missed escape could not run a script or load anything.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from importlib.resources import files
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 
-from opencwpp.core.models import Finding
+from opencwpp.core.models import Finding, Severity
 from opencwpp.report import text
+from opencwpp.report.compliance import compliance_scores
 from opencwpp.report.formats import Format
 from opencwpp.report.model import (
     PILLAR_LABELS,
@@ -32,23 +34,43 @@ from opencwpp.report.model import (
     status_counts,
     top_failing_checks,
 )
-from opencwpp.report.svg import Bar, bar_chart
+from opencwpp.report.svg import Bar, bar_chart, trend_chart
+from opencwpp.report.table_data import embed_json, table_rows
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
+SCRIPT = "report.js"
+MAX_ROWS_PER_CHECK = 50  # the full list is in the findings table
+TREND_RUNS = 12
+TOP_CHANGES = 10
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
+def _asset(name: str) -> str:
+    return (files("opencwpp.report") / "templates" / name).read_text(encoding="utf-8")
+
+
 def _stylesheet() -> str:
-    return (files("opencwpp.report") / "templates" / STYLESHEET).read_text(encoding="utf-8")
+    return _asset(STYLESHEET)
 
 
-def content_security_policy(css: str) -> str:
-    """The page's CSP: nothing loads or runs except the inline stylesheet whose hash is `css`'s."""
-    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+def _script() -> str:
+    return _asset(SCRIPT)
+
+
+def sha256_source(source: str) -> str:
+    """A CSP hash source (`'sha256-…'`) for an inline element's exact text."""
+    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
+    return f"'sha256-{digest}'"
+
+
+def content_security_policy(css: str, script: str | None = None) -> str:
+    """The page's CSP: nothing loads or runs except the inline stylesheet and script hashed here."""
+    scripts = f"script-src {sha256_source(script)}; " if script is not None else ""
     return (
         "default-src 'none'; "
-        f"style-src 'sha256-{digest}'; "
+        f"style-src {sha256_source(css)}; "
+        f"{scripts}"
         "img-src data:; "
         "base-uri 'none'; "
         "form-action 'none'"
@@ -96,10 +118,24 @@ def _charts(findings: list[Finding]) -> tuple[Markup, Markup]:
     )
 
 
+def _trend(data: ReportData) -> Markup | None:
+    points = data.trend[-TREND_RUNS:]
+    if len(points) < 2:
+        return None
+    columns = [
+        (
+            f"{p.at:%m-%d %H:%M}",
+            [Bar(s.value, p.failing.get(s.value, 0), f"sev-{s.value}") for s in Severity],
+        )
+        for p in points
+    ]
+    return trend_chart("Failing findings per assess run", columns)
+
+
 def render(data: ReportData) -> str:
     """Renders the report as one HTML document."""
     findings = data.findings
-    css = _stylesheet()
+    css, script = _stylesheet(), _script()
     groups = group_by_check(findings)
     remediation, compliance, mitre = _per_check(groups)
     severity_chart, pillar_chart = _charts(findings)
@@ -113,8 +149,15 @@ def render(data: ReportData) -> str:
         for pillar, row in severity_matrix(findings).items()
     ]
     return _template().render(
-        csp=content_security_policy(css),
+        csp=content_security_policy(css, script),
         css=Markup(css),  # noqa: S704 - our own packaged stylesheet, pinned by the CSP hash
+        script=Markup(script),  # noqa: S704 - our own packaged script, pinned by the CSP hash
+        table_json=Markup(embed_json(table_rows(data))),  # noqa: S704 - escaped by embed_json
+        max_rows=MAX_ROWS_PER_CHECK,
+        changes=data.changes,
+        top_changes=TOP_CHANGES,
+        trend_chart=_trend(data),
+        frameworks=compliance_scores(findings),
         generated_at=iso_utc(data.generated_at),
         lake=data.lake_url,
         run_id=data.run_id,
