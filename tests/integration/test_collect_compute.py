@@ -49,10 +49,12 @@ def _build(endpoint: str) -> dict[str, str]:
         s.client(n, endpoint_url=endpoint) for n in ("ec2", "lambda", "ecr", "iam")
     )
     ids: dict[str, str] = {}
+    ids["sg"] = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
     leaky = ec2.run_instances(
         ImageId="ami-12345678",
         MinCount=1,
         MaxCount=1,
+        SecurityGroupIds=[ids["sg"]],
         UserData=USER_DATA,
         MetadataOptions={"HttpTokens": "optional", "HttpEndpoint": "enabled"},
     )["Instances"][0]
@@ -140,6 +142,15 @@ def test_compute_round_trip(lake: Lake, moto_endpoint: str, estate: dict[str, st
         ("ec2.user_data:line 2", "aws_access_key_id")
     ]
     assert exposures[0]["resource_arn"] == instances[estate["leaky"]]["arn"]
+    groups = _rows(
+        lake,
+        "SELECT instance_id, network_interface_id, group_id FROM "
+        "cwpp_aws_ec2_instance_security_groups WHERE instance_arn = ?",
+        instances[estate["leaky"]]["arn"],
+    )
+    assert {g["group_id"] for g in groups} == {estate["sg"]}
+    assert {g["instance_id"] for g in groups} == {estate["leaky"]}
+    assert None in {g["network_interface_id"] for g in groups}
     function = _rows(
         lake,
         "SELECT configuration, policy_document, code FROM aws_lambda_functions WHERE arn = ?",

@@ -51,6 +51,13 @@ def _build(endpoint: str) -> Estate:
         GroupNames=["all"],
     )
     private = ec2.create_snapshot(VolumeId=enc)["SnapshotId"]
+    ec2.modify_snapshot_attribute(
+        SnapshotId=private,
+        Attribute="createVolumePermission",
+        OperationType="add",
+        UserIds=["111122223333"],
+    )
+    e.ids["db_sg"] = ec2.create_security_group(GroupName="db", Description="db")["GroupId"]
     e.ids |= {
         "plain_volume": plain,
         "enc_volume": enc,
@@ -79,10 +86,13 @@ def _build(endpoint: str) -> Estate:
         MasterUserPassword=PLANTED_SECRET,
         PubliclyAccessible=True,
         AllocatedStorage=20,
+        VpcSecurityGroupIds=[e.ids["db_sg"]],
     )["DBInstance"]
     snap = rds.create_db_snapshot(DBInstanceIdentifier="db-public", DBSnapshotIdentifier="snap-pub")
     rds.modify_db_snapshot_attribute(
-        DBSnapshotIdentifier="snap-pub", AttributeName="restore", ValuesToAdd=["all"]
+        DBSnapshotIdentifier="snap-pub",
+        AttributeName="restore",
+        ValuesToAdd=["all", "444455556666"],
     )
     cluster = rds.create_db_cluster(
         DBClusterIdentifier="aurora-1",
@@ -209,6 +219,40 @@ def test_datastores_round_trip(lake: Lake, moto_endpoint: str, estate: Estate) -
     assert db == [{"publicly_accessible": True, "storage_encrypted": False}]
     snap = _rows(lake, "SELECT attributes FROM aws_rds_db_snapshots WHERE arn = ?", ids["db_snap"])
     assert "all" in str(snap[0]["attributes"])
+    shares = {
+        (r["source_table"], r["resource_arn"], r["attribute"], r["grantee_type"], r["grantee"])
+        for r in _rows(
+            lake,
+            "SELECT source_table, resource_arn, attribute, grantee_type, grantee "
+            "FROM cwpp_aws_resource_shares WHERE account_id = ?",
+            report.account_id,
+        )
+    }
+    snap_arn = f"arn:aws:ec2:{REGION}:{report.account_id}:snapshot/"
+    assert shares == {
+        (
+            "aws_ec2_ebs_snapshots",
+            snap_arn + ids["public_snap"],
+            "createVolumePermission",
+            "group",
+            "all",
+        ),
+        (
+            "aws_ec2_ebs_snapshots",
+            snap_arn + ids["private_snap"],
+            "createVolumePermission",
+            "account",
+            "111122223333",
+        ),
+        ("aws_rds_db_snapshots", ids["db_snap"], "restore", "group", "all"),
+        ("aws_rds_db_snapshots", ids["db_snap"], "restore", "account", "444455556666"),
+    }
+    db_groups = _rows(
+        lake,
+        "SELECT group_id FROM cwpp_aws_rds_instance_security_groups WHERE db_instance_arn = ?",
+        ids["db"],
+    )
+    assert db_groups == [{"group_id": ids["db_sg"]}]
     cluster = _rows(
         lake, "SELECT storage_encrypted FROM aws_rds_clusters WHERE arn = ?", ids["cluster"]
     )

@@ -43,6 +43,17 @@ def _build(endpoint: str) -> dict[str, str]:
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
     rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+    for number, action in ((90, "deny"), (100, "allow")):
+        ec2.create_network_acl_entry(
+            NetworkAclId=acl,
+            RuleNumber=number,
+            Protocol="6",
+            RuleAction=action,
+            Egress=False,
+            CidrBlock="0.0.0.0/0",
+            PortRange={"From": 22, "To": 22},
+        )
     ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     s3.create_bucket(Bucket="cwpp-flow-logs-net")
     flow = ec2.create_flow_logs(
@@ -55,6 +66,16 @@ def _build(endpoint: str) -> dict[str, str]:
     s3.create_bucket(Bucket="cwpp-trail-net")
     trail = ct.create_trail(Name="main", S3BucketName="cwpp-trail-net", IsMultiRegionTrail=True)
     ct.start_logging(Name="main")
+    ct.put_event_selectors(
+        TrailName="main",
+        EventSelectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            }
+        ],
+    )
     lb = elb.create_load_balancer(Name="web", Subnets=subnets, Scheme="internet-facing")[
         "LoadBalancers"
     ][0]["LoadBalancerArn"]
@@ -65,7 +86,7 @@ def _build(endpoint: str) -> dict[str, str]:
         Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}],
     )
-    ids = {"vpc": vpc, "subnet": subnets[0], "igw": igw, "rtb": rtb, "flow": flow}
+    ids = {"vpc": vpc, "subnet": subnets[0], "igw": igw, "rtb": rtb, "flow": flow, "acl": acl}
     return ids | {"trail": trail["TrailARN"], "lb": lb}
 
 
@@ -118,6 +139,24 @@ def test_network_round_trip(lake: Lake, moto_endpoint: str, estate: dict[str, st
         lake, "SELECT is_default FROM aws_ec2_network_acls WHERE vpc_id = ?", estate["vpc"]
     )
     assert {"is_default": True} in nacls
+    entries = _rows(
+        lake,
+        "SELECT rule_number, rule_action, protocol, from_port, to_port, cidr_ipv4 "
+        "FROM cwpp_aws_ec2_network_acl_entries WHERE network_acl_id = ? AND NOT egress "
+        "ORDER BY rule_number",
+        estate["acl"],
+    )
+    assert [e for e in entries if e["rule_number"] < 32767] == [
+        {
+            "rule_number": n,
+            "rule_action": a,
+            "protocol": "6",
+            "from_port": 22,
+            "to_port": 22,
+            "cidr_ipv4": "0.0.0.0/0",
+        }
+        for n, a in ((90, "deny"), (100, "allow"))
+    ]
     flow = _rows(
         lake,
         "SELECT resource_id, traffic_type FROM aws_ec2_flow_logs WHERE flow_log_id = ?",
@@ -139,6 +178,21 @@ def test_network_round_trip(lake: Lake, moto_endpoint: str, estate: dict[str, st
         estate["trail"],
     )
     assert len(selectors) == 1
+    fields = _rows(
+        lake,
+        "SELECT kind, field, operator, value FROM cwpp_aws_cloudtrail_selector_fields "
+        "WHERE trail_arn = ? AND selector_index = ? ORDER BY field, value",
+        estate["trail"],
+        0,
+    )
+    assert [(f["field"], f["value"]) for f in fields] == [
+        ("eventCategory", "Management"),
+        ("readOnly", "false"),
+        ("readOnly", "true"),
+        ("resources.ARN", "arn:aws:s3"),
+        ("resources.type", "AWS::S3::Object"),
+    ]
+    assert {f["kind"] for f in fields} == {"basic"}
     lb = _rows(
         lake, "SELECT scheme, type FROM aws_elbv2_load_balancers WHERE arn = ?", estate["lb"]
     )

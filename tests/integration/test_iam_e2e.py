@@ -17,6 +17,8 @@ from opencwpp.collect.sync import sync_aws
 from opencwpp.lake import Lake
 
 REGION = "us-east-1"
+# An account of its own in the shared moto server, so other tests' roles don't join the graph.
+ACCOUNT = "210987654321"
 IAM_RESOURCES = ["iam.users", "iam.groups", "iam.roles", "iam.policies"]
 runner = CliRunner(env={"COLUMNS": "250"})
 
@@ -27,7 +29,17 @@ def _doc(*statements: dict[str, object]) -> str:
 
 @pytest.fixture(scope="module")
 def privesc_lake(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name=REGION)
+    sts = boto3.client("sts", endpoint_url=moto_endpoint, region_name=REGION)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/setup", RoleSessionName="e2e")[
+        "Credentials"
+    ]
+    session = boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=REGION,
+    )
+    iam = session.client("iam", endpoint_url=moto_endpoint)
     admin = iam.create_policy(
         PolicyName="e2e-all",
         PolicyDocument=_doc({"Effect": "Allow", "Action": "*", "Resource": "*"}),
@@ -50,9 +62,7 @@ def privesc_lake(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -
     )
     iam.create_user(UserName="e2e-dev")
     iam.put_user_policy(UserName="e2e-dev", PolicyName="launch", PolicyDocument=passer)
-    account = _doc(
-        {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
-    )
+    account = _doc({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"})
     iam.create_role(
         RoleName="e2e-capped", AssumeRolePolicyDocument=account, PermissionsBoundary=cap
     )
@@ -60,7 +70,7 @@ def privesc_lake(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -
     assert role.endswith(":role/e2e-admin-box")
     url = f"duckdb://{tmp_path_factory.mktemp('iam-e2e') / 'lake.duckdb'}"
     with Lake.open(url) as lake:
-        context = AwsContext.create(endpoint_url=moto_endpoint, region=REGION)
+        context = AwsContext(session, endpoint_url=moto_endpoint)
         sync_aws(lake, context, [REGION], resources=IAM_RESOURCES)
     return url
 
@@ -88,7 +98,7 @@ def test_paths_table_for_one_principal_and_can(privesc_lake: str) -> None:
         app,
         [
             *("can", "e2e-capped", "iam:PassRole"),
-            *("arn:aws:iam::123456789012:role/e2e-admin-box", "--lake", privesc_lake),
+            *("arn:aws:iam::210987654321:role/e2e-admin-box", "--lake", privesc_lake),
         ],
     )
     assert can.exit_code == 1 and "ImplicitDeny" in can.output

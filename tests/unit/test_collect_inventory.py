@@ -7,7 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from opencwpp.collect.aws._shape import coerce, columns, pascal_keys, shape, snake, tags_of
-from opencwpp.collect.aws.cloudtrail import log_group_name
+from opencwpp.collect.aws._shares import RESOURCE_SHARES, rds_shares
+from opencwpp.collect.aws.cloudtrail import SELECTOR_FIELDS, log_group_name, transform_trail
 from opencwpp.collect.aws.ebs import (
     REGIONAL_CONFIGS,
     SNAPSHOT_ATTRIBUTES,
@@ -15,12 +16,30 @@ from opencwpp.collect.aws.ebs import (
     fetch_regional_config,
     transform_snapshot,
 )
-from opencwpp.collect.aws.ec2_instances import reason_time
-from opencwpp.collect.aws.ec2_network import KINDS, SUBNETS, transform
+from opencwpp.collect.aws.ec2_instances import (
+    INSTANCE_SECURITY_GROUPS,
+    reason_time,
+    transform_instance,
+)
+from opencwpp.collect.aws.ec2_instances import INSTANCES as INSTANCES_EC2
+from opencwpp.collect.aws.ec2_network import (
+    KINDS,
+    NETWORK_ACL_ENTRIES,
+    SUBNETS,
+    network_acl_entries,
+    transform,
+)
 from opencwpp.collect.aws.ecr import REPOSITORIES
 from opencwpp.collect.aws.kms import KEY_POLICIES, KEYS, transform_key
 from opencwpp.collect.aws.policies import STATEMENT_VALUES
-from opencwpp.collect.aws.rds import restore_attributes
+from opencwpp.collect.aws.rds import (
+    CLUSTER_SNAPSHOTS,
+    INSTANCES,
+    derive,
+    restore_attributes,
+)
+from opencwpp.collect.aws.rds import INSTANCE_SECURITY_GROUPS as RDS_SECURITY_GROUPS
+from opencwpp.collect.aws.rds import transform as rds_transform
 from opencwpp.collect.aws.sqs import QUEUES, transform_queue
 from opencwpp.collect.aws.ssm import PARAMETERS_RESOURCE
 from opencwpp.collect.base import load_resources
@@ -161,3 +180,188 @@ def test_permissions_are_read_only_and_secret_values_are_never_requested() -> No
     assert "secretsmanager:GetSecretValue" not in permissions
     assert not {p for p in permissions if p.startswith(("ssm:GetParameter",))}
     assert REPOSITORIES.name in {t.name for r in resources for t in r.tables}
+
+
+def test_ebs_snapshot_grantees_become_share_rows() -> None:
+    snap = {"SnapshotId": "snap-2"}
+    perms = [{"Group": None, "UserId": "222233334444"}, {"Group": "all", "UserId": None}]
+    rows = transform_snapshot(ACCOUNT, REGION, snap, {"CreateVolumePermissions": perms})
+    shares = rows[RESOURCE_SHARES]
+    assert sorted((r["grantee_type"], r["grantee"]) for r in shares) == [
+        ("account", "222233334444"),
+        ("group", "all"),
+    ]
+    parent = rows[SNAPSHOTS][0]
+    assert {r["source_table"] for r in shares} == {"aws_ec2_ebs_snapshots"}
+    assert {r["resource_arn"] for r in shares} == {parent["arn"]}
+    assert {r["attribute"] for r in shares} == {"createVolumePermission"}
+    assert all(r["_cq_parent_id"] == parent["_cq_id"] for r in shares)
+    assert len({r["_cq_id"] for r in shares}) == 2
+    assert transform_snapshot(ACCOUNT, REGION, snap, None)[RESOURCE_SHARES] == []
+
+
+def test_rds_restore_values_become_share_rows_and_groups_rows() -> None:
+    attributes = [
+        {"AttributeName": "restore", "AttributeValues": ["111122223333", "all"]},
+        {"AttributeName": "other", "AttributeValues": ["444455556666"]},
+    ]
+    item = {"DBClusterSnapshotArn": "arn:aws:rds:eu-west-1:0:cluster-snapshot:s"}
+    row = rds_transform(
+        CLUSTER_SNAPSHOTS, ACCOUNT, REGION, item, "DBClusterSnapshotArn", attributes
+    )
+    shares = derive(CLUSTER_SNAPSHOTS, row)[RESOURCE_SHARES]
+    assert sorted((r["attribute"], r["grantee_type"], r["grantee"]) for r in shares) == [
+        ("restore", "account", "111122223333"),
+        ("restore", "group", "all"),
+    ]
+    assert {r["source_table"] for r in shares} == {"aws_rds_cluster_snapshots"}
+    assert rds_shares(row, "t", None) == []
+    db = {
+        "DBInstanceArn": "arn:aws:rds:eu-west-1:0:db:d",
+        "VpcSecurityGroups": [
+            {"VpcSecurityGroupId": "sg-1", "Status": "active"},
+            {"VpcSecurityGroupId": "sg-2", "Status": "inactive"},
+        ],
+    }
+    instance = rds_transform(INSTANCES, ACCOUNT, REGION, db, "DBInstanceArn")
+    groups = derive(INSTANCES, instance)[RDS_SECURITY_GROUPS]
+    assert [(g["db_instance_arn"], g["group_id"], g["status"]) for g in groups] == [
+        (db["DBInstanceArn"], "sg-1", "active"),
+        (db["DBInstanceArn"], "sg-2", "inactive"),
+    ]
+
+
+def test_instance_security_groups_from_instance_and_interfaces() -> None:
+    instance = {
+        "InstanceId": "i-1",
+        "SecurityGroups": [{"GroupId": "sg-a", "GroupName": "a"}],
+        "NetworkInterfaces": [
+            {"NetworkInterfaceId": "eni-1", "Groups": [{"GroupId": "sg-a"}, {"GroupId": "sg-b"}]},
+            {"NetworkInterfaceId": "eni-2", "Groups": []},
+        ],
+    }
+    rows = transform_instance(ACCOUNT, REGION, instance, None)
+    groups = rows[INSTANCE_SECURITY_GROUPS]
+    assert [(g["network_interface_id"], g["group_id"]) for g in groups] == [
+        (None, "sg-a"),
+        ("eni-1", "sg-a"),
+        ("eni-1", "sg-b"),
+    ]
+    assert {g["instance_arn"] for g in groups} == {rows[INSTANCES_EC2][0]["arn"]}
+    assert {g["instance_id"] for g in groups} == {"i-1"}
+    assert (
+        transform_instance(ACCOUNT, REGION, {"InstanceId": "i-2"}, None)[INSTANCE_SECURITY_GROUPS]
+        == []
+    )
+
+
+def test_network_acl_entries_one_row_per_rule_ports_null_for_all_traffic() -> None:
+    nacl = {
+        "NetworkAclId": "acl-1",
+        "VpcId": "vpc-1",
+        "Entries": [
+            {
+                "RuleNumber": 32767,
+                "Protocol": "-1",
+                "RuleAction": "deny",
+                "Egress": False,
+                "CidrBlock": "0.0.0.0/0",
+            },
+            {
+                "RuleNumber": 100,
+                "Protocol": "6",
+                "RuleAction": "allow",
+                "Egress": False,
+                "CidrBlock": "0.0.0.0/0",
+                "PortRange": {"From": 22, "To": 22},
+            },
+            {
+                "RuleNumber": 100,
+                "Protocol": "-1",
+                "RuleAction": "allow",
+                "Egress": True,
+                "Ipv6CidrBlock": "::/0",
+            },
+        ],
+    }
+    row = transform(KINDS["ec2.network_acls"], ACCOUNT, REGION, nacl)
+    entries = network_acl_entries(row)[NETWORK_ACL_ENTRIES]
+    got = [
+        (
+            e["egress"],
+            e["rule_number"],
+            e["protocol"],
+            e["from_port"],
+            e["to_port"],
+            e["rule_action"],
+            e["cidr_ipv4"],
+            e["cidr_ipv6"],
+        )
+        for e in entries
+    ]
+    assert got == [
+        (False, 100, "6", 22, 22, "allow", "0.0.0.0/0", None),
+        (False, 32767, "-1", None, None, "deny", "0.0.0.0/0", None),
+        (True, 100, "-1", None, None, "allow", None, "::/0"),
+    ]
+    assert {e["network_acl_arn"] for e in entries} == {row["arn"]}
+    assert {(e["network_acl_id"], e["vpc_id"]) for e in entries} == {("acl-1", "vpc-1")}
+    assert len({e["_cq_id"] for e in entries}) == 3
+
+
+def _fields(selectors: dict[str, Any]) -> set[tuple[int, str, str, str, str]]:
+    trail = {"TrailARN": "arn:aws:cloudtrail:eu-west-1:0:trail/t", "Name": "t"}
+    rows = transform_trail(ACCOUNT, REGION, {"trail": trail, "selectors": selectors})
+    return {
+        (r["selector_index"], r["kind"], r["field"], r["operator"], r["value"])
+        for r in rows[SELECTOR_FIELDS]
+    }
+
+
+_B = "arn:aws:s3:::b/"
+
+
+def test_cloudtrail_selectors_become_field_rows() -> None:
+    basic = {
+        "EventSelectors": [
+            {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []},
+            {
+                "ReadWriteType": "WriteOnly",
+                "IncludeManagementEvents": False,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            },
+        ]
+    }
+    assert _fields(basic) == {
+        (0, "basic", "readOnly", "Equals", "true"),
+        (0, "basic", "readOnly", "Equals", "false"),
+        (0, "basic", "eventCategory", "Equals", "Management"),
+        (1, "basic", "readOnly", "Equals", "false"),
+        (1, "basic", "resources.type", "Equals", "AWS::S3::Object"),
+        (1, "basic", "resources.ARN", "StartsWith", "arn:aws:s3"),
+    }
+    readonly = {"EventSelectors": [{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}]}
+    assert ("readOnly", "Equals", "false") not in {f[2:] for f in _fields(readonly)}
+    advanced = {
+        "AdvancedEventSelectors": [
+            {"Name": "m", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+            {
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                    {
+                        "Field": "resources.ARN",
+                        "NotStartsWith": ["arn:aws:s3:::a/", "arn:aws:s3:::b/"],
+                    },
+                ]
+            },
+        ]
+    }
+    assert _fields(advanced) == {
+        (0, "advanced", "eventCategory", "Equals", "Management"),
+        (1, "advanced", "eventCategory", "Equals", "Data"),
+        (1, "advanced", "resources.type", "Equals", "AWS::S3::Object"),
+        (1, "advanced", "resources.ARN", "NotStartsWith", "arn:aws:s3:::a/"),
+        (1, "advanced", "resources.ARN", "NotStartsWith", "arn:aws:s3:::b/"),
+    }
+    assert _fields({}) == set()

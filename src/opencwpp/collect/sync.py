@@ -3,14 +3,15 @@
 Global resources are fetched once, regional ones per region; each (table, account, region)
 outcome is recorded in `cwpp_sync_scopes`.
 
-Fetches run concurrently in a small thread pool (clients are per thread); lake writes stay on
-the calling thread, one transaction per scope, so a failed sync leaves earlier snapshots whole.
+Fetches run concurrently in a small thread pool (clients are per thread), across accounts when
+several are synced; lake writes stay on the calling thread, one transaction per scope, so a failed
+sync leaves earlier snapshots whole. Non-ok scopes are readable in the `cwpp_sync_errors` view.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from opencwpp.collect.base import (
     load_resources,
     not_assessed_reason,
 )
+from opencwpp.core.errors import CwppError
 from opencwpp.lake.lake import Lake, Scope
 from opencwpp.lake.schema import TIMESTAMP, Column, Table
 
@@ -47,26 +49,49 @@ SYNC_SCOPES = Table(
 )
 STATUS_OK = "ok"
 STATUS_NOT_ASSESSED = "not_assessed"
+STATUS_FAILED = "failed"
 DEFAULT_WORKERS = 8
+# The expected failures of a scope (table, account, region), one row each: what the issue calls
+# `cwpp_sync_errors`. A view, so it never disagrees with `cwpp_sync_scopes`.
+SYNC_ERRORS_VIEW = "cwpp_sync_errors"
+_ERRORS_VIEW_SQL = (
+    f'CREATE OR REPLACE VIEW "{SYNC_ERRORS_VIEW}" AS SELECT account_id, region, table_name, '
+    "resource, status, reason, synced_at, run_id FROM cwpp_sync_scopes WHERE status <> 'ok'"
+)
+# What a fetch raises on an API failure or an answer of unexpected shape. One unit failing this
+# way does not stop the others: the unit keeps its previous snapshot, the sync ends in SyncFailed.
+_API_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
+_UNIT_ERRORS = (*_API_ERRORS, KeyError, ValueError, TypeError, AttributeError, IndexError)
 
 Progress = Callable[[str, str | None, int, int], None]
-"""`progress(resource_name, region, done, total)`, called after each unit is loaded."""
+"""`progress(resource_name, region, done, total)`, called after each unit is loaded.
+
+With several accounts, `resource_name` is `<account>/<resource>`."""
 
 
 @dataclass(frozen=True, slots=True)
 class ScopeOutcome:
-    """What happened to one resource in one region (None: global)."""
+    """What happened to one resource in one region (None: global) of one account."""
 
     resource: str
     region: str | None
     status: str
     reason: str = ""
     rows: dict[str, int] = field(default_factory=dict)
+    account_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTarget:
+    """One account to sync: its session context and its regions."""
+
+    context: SessionContext
+    regions: Sequence[str]
 
 
 @dataclass(slots=True)
 class SyncReport:
-    """The result of one sync run."""
+    """The result of one sync run (one account, or several into the same lake)."""
 
     run_id: str
     account_id: str
@@ -74,6 +99,9 @@ class SyncReport:
     started_at: datetime
     finished_at: datetime | None = None
     outcomes: list[ScopeOutcome] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    # Accounts that could not be reached at all (role not assumable), with the reason.
+    account_failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def not_assessed(self) -> list[ScopeOutcome]:
@@ -81,9 +109,32 @@ class SyncReport:
         return [o for o in self.outcomes if o.status == STATUS_NOT_ASSESSED]
 
     @property
+    def failed(self) -> list[ScopeOutcome]:
+        """The units whose fetch raised an unexpected error (their old snapshot stays)."""
+        return [o for o in self.outcomes if o.status == STATUS_FAILED]
+
+    @property
     def rows_written(self) -> int:
         """Rows written over all tables."""
         return sum(sum(o.rows.values()) for o in self.outcomes)
+
+    def failure_lines(self) -> list[str]:
+        """One line per failed account and per failed unit."""
+        lines = [f"account {a}: {r}" for a, r in sorted(self.account_failures.items())]
+        lines += [
+            f"{o.account_id} {o.resource} {o.region or 'global'}: {o.reason}" for o in self.failed
+        ]
+        return lines
+
+
+class SyncFailed(CwppError):
+    """The sync finished, but some accounts or units failed; the report says which."""
+
+    def __init__(self, report: SyncReport) -> None:
+        self.report = report
+        lines = report.failure_lines()
+        shown = "; ".join(lines[:3]) + (f"; and {len(lines) - 3} more" if len(lines) > 3 else "")
+        super().__init__(f"sync incomplete, {len(lines)} failure(s): {shown}")
 
 
 def _select(resources: Iterable[Resource | str] | None) -> list[Resource]:
@@ -93,21 +144,22 @@ def _select(resources: Iterable[Resource | str] | None) -> list[Resource]:
     return [registry.get(r) if isinstance(r, str) else r for r in resources]
 
 
-def _fetch(resource: Resource, ctx: SessionContext, region: str | None) -> tuple[Rows, str]:
-    """Runs one fetch; an expected error gives no rows and the reason, others raise."""
+def _fetch(resource: Resource, ctx: SessionContext, region: str | None) -> tuple[Rows, str, str]:
+    """Runs one fetch: (rows, status, reason). Only unusable credentials raise."""
     try:
-        return resource.fetch(ctx, region), ""
-    except (ClientError, BotoCoreError, ResponseParserError) as err:
+        return resource.fetch(ctx, region), STATUS_OK, ""
+    except _UNIT_ERRORS as err:
         cred = credentials_error(err)
         if cred is not None:
             raise cred from err
         reason = not_assessed_reason(err)
-        if reason is None:
-            raise
-        return {}, reason
+        if reason is not None:
+            return {}, STATUS_NOT_ASSESSED, reason
+        message = str(err).splitlines()[0][:300] if str(err) else ""
+        return {}, STATUS_FAILED, f"{type(err).__name__}: {message}"
 
 
-def _record(
+def record_scope(
     lake: Lake,
     resource: Resource,
     scope: Scope,
@@ -116,6 +168,7 @@ def _record(
     run_id: str,
     synced_at: datetime,
 ) -> None:
+    """Sets the status of the resource's own tables in one scope (the caller's transaction)."""
     rows: list[dict[str, Any]] = []
     for tbl in resource.own_tables:
         key = (tbl.name, scope.account_id, scope.region_key)
@@ -144,22 +197,87 @@ def _load(
     lake: Lake,
     resource: Resource,
     scope: Scope,
-    fetched: tuple[Rows, str],
+    fetched: tuple[Rows, str, str],
     run_id: str,
     sync_time: datetime,
 ) -> ScopeOutcome:
-    rows, reason = fetched
-    if reason:
+    rows, status, reason = fetched
+    if status != STATUS_OK:
+        # The scope's data stays as the last good sync left it; only its status changes.
         with lake.transaction():
-            _record(lake, resource, scope, STATUS_NOT_ASSESSED, reason, run_id, sync_time)
-        return ScopeOutcome(resource.name, scope.region, STATUS_NOT_ASSESSED, reason)
+            record_scope(lake, resource, scope, status, reason, run_id, sync_time)
+        return ScopeOutcome(resource.name, scope.region, status, reason, {}, scope.account_id)
     # Every declared table takes part, so rows that vanished from the cloud leave the lake.
     complete = {tbl: rows.get(tbl, []) for tbl in resource.tables}
     lake.ensure_tables(complete)
     with lake.transaction():
         counts = lake.replace_scope(scope, complete, sync_time=sync_time)
-        _record(lake, resource, scope, STATUS_OK, "", run_id, sync_time)
-    return ScopeOutcome(resource.name, scope.region, STATUS_OK, rows=counts)
+        record_scope(lake, resource, scope, STATUS_OK, "", run_id, sync_time)
+    return ScopeOutcome(
+        resource.name, scope.region, STATUS_OK, rows=counts, account_id=scope.account_id
+    )
+
+
+def prepare(lake: Lake) -> None:
+    """Creates the sync bookkeeping table and its `cwpp_sync_errors` view."""
+    lake.ensure_tables([SYNC_SCOPES])
+    lake.execute(_ERRORS_VIEW_SQL)
+
+
+def sync_targets(
+    lake: Lake,
+    targets: Sequence[SyncTarget],
+    resources: Iterable[Resource | str] | None = None,
+    progress: Progress | None = None,
+    *,
+    max_workers: int = DEFAULT_WORKERS,
+    run_id: str | None = None,
+    account_failures: Mapping[str, str] | None = None,
+) -> SyncReport:
+    """Syncs the selected resources (all by default) of every target account into the lake.
+
+    Units (resource x region x account) are fetched in one bounded thread pool, so accounts
+    progress in parallel; writes stay on this thread, one transaction per scope. An expected
+    error records its scope not assessed; an unexpected one in a unit leaves that unit's previous
+    snapshot, lets the others finish, and ends the sync in `SyncFailed` (as do unreachable
+    accounts, passed in `account_failures`). Unusable credentials abort (CredentialsError).
+    """
+    selected = _select(resources)
+    units: list[tuple[SessionContext, Resource, str | None]] = []
+    for target in targets:
+        ctx = target.context
+        units += [(ctx, r, None) for r in selected if r.global_service]
+        units += [(ctx, r, reg) for r in selected if not r.global_service for reg in target.regions]
+    accounts = [t.context.account_id for t in targets]
+    report = SyncReport(
+        run_id=run_id or uuid.uuid4().hex,
+        account_id=accounts[0] if accounts else "",
+        regions=sorted({reg for t in targets for reg in t.regions}),
+        started_at=datetime.now(UTC),
+        accounts=accounts,
+        account_failures=dict(account_failures or {}),
+    )
+    prepare(lake)
+    sync_time = report.started_at
+    many = len(targets) > 1
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(units) or 1)))
+    try:
+        futures: dict[Future[tuple[Rows, str, str]], tuple[SessionContext, Resource, str | None]]
+        futures = {pool.submit(_fetch, r, ctx, reg): (ctx, r, reg) for ctx, r, reg in units}
+        for done, future in enumerate(as_completed(futures), start=1):
+            ctx, resource, region = futures[future]
+            scope = Scope(ctx.account_id, region)
+            outcome = _load(lake, resource, scope, future.result(), report.run_id, sync_time)
+            report.outcomes.append(outcome)
+            if progress is not None:
+                label = f"{ctx.account_id}/{resource.name}" if many else resource.name
+                progress(label, region, done, len(units))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    report.finished_at = datetime.now(UTC)
+    if report.failed or report.account_failures:
+        raise SyncFailed(report)
+    return report
 
 
 def sync_aws(
@@ -176,34 +294,8 @@ def sync_aws(
 
     Global resources (IAM, S3) are fetched once with region None, regional ones per region.
     An expected error (access denied, opt-in region, service not available) records that
-    scope as not assessed and the sync goes on; any other error raises.
+    scope as not assessed and the sync goes on; an unexpected one fails only its unit, and the
+    sync raises `SyncFailed` with the report once every other unit is done.
     """
-    selected = _select(resources)
-    account_id = session_context.account_id
-    units: list[tuple[Resource, str | None]] = [(r, None) for r in selected if r.global_service]
-    units += [(r, reg) for r in selected if not r.global_service for reg in regions]
-    report = SyncReport(
-        run_id=run_id or uuid.uuid4().hex,
-        account_id=account_id,
-        regions=list(regions),
-        started_at=datetime.now(UTC),
-    )
-    lake.ensure_tables([SYNC_SCOPES])
-    sync_time = report.started_at
-    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(units))))
-    try:
-        futures: dict[Future[tuple[Rows, str]], tuple[Resource, str | None]] = {
-            pool.submit(_fetch, resource, session_context, region): (resource, region)
-            for resource, region in units
-        }
-        for done, future in enumerate(as_completed(futures), start=1):
-            resource, region = futures[future]
-            scope = Scope(account_id, region)
-            outcome = _load(lake, resource, scope, future.result(), report.run_id, sync_time)
-            report.outcomes.append(outcome)
-            if progress is not None:
-                progress(resource.name, region, done, len(units))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    report.finished_at = datetime.now(UTC)
-    return report
+    target = SyncTarget(session_context, list(regions))
+    return sync_targets(lake, [target], resources, progress, max_workers=max_workers, run_id=run_id)

@@ -1,7 +1,13 @@
 """CloudTrail trails: configuration, logging status, event selectors, tags.
 
 Each trail is read in its home region (shadow copies of multi-region trails are skipped), so
-it appears once per account.
+it appears once per account. Event selectors are also split into rows of
+`cwpp_aws_cloudtrail_selector_fields`, in the advanced selectors' vocabulary, so checks never
+walk the JSON lists: one row per (selector, field, operator, value). Basic selectors map to
+`readOnly` (ReadWriteType All gives both `true` and `false`), `eventCategory` = `Management`
+when management events are included, `eventSource` NotEquals for excluded management sources,
+and `resources.type` / `resources.ARN` for data resources (which, in a basic selector, are
+logged besides the management events, not instead of them).
 """
 
 from __future__ import annotations
@@ -10,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from opencwpp.collect.aws._shape import columns, empty, extend, need_region, shape, with_ids
-from opencwpp.collect.base import Resource, Rows, SessionContext, register, strip_metadata
-from opencwpp.lake.schema import table
+from opencwpp.collect.base import Resource, Row, Rows, SessionContext, register, strip_metadata
+from opencwpp.lake.schema import cq_id, table
 
 TRAILS = table(
     "aws_cloudtrail_trails",
@@ -34,6 +40,65 @@ EVENT_SELECTORS = table(
     parent="aws_cloudtrail_trails",
 )
 
+SELECTOR_FIELDS = table(
+    "cwpp_aws_cloudtrail_selector_fields",
+    columns("account_id region trail_arn selector_index:int kind field operator value"),
+    cq_id_from=["trail_arn", "kind", "selector_index", "field", "operator", "value"],
+    parent="aws_cloudtrail_trails",
+    indexes=[("trail_arn",)],
+    description="One row per (event selector, field, operator, value) of a trail.",
+)
+_OPERATORS = ("Equals", "NotEquals", "StartsWith", "NotStartsWith", "EndsWith", "NotEndsWith")
+_READ_ONLY = {"All": ("true", "false"), "ReadOnly": ("true",), "WriteOnly": ("false",)}
+Field = tuple[str, str, str]
+
+
+def _basic_fields(selector: Mapping[str, Any]) -> list[Field]:
+    fields: list[Field] = [
+        ("readOnly", "Equals", v) for v in _READ_ONLY.get(selector.get("ReadWriteType", "All"), ())
+    ]
+    if selector.get("IncludeManagementEvents", True):
+        fields.append(("eventCategory", "Equals", "Management"))
+    for source in selector.get("ExcludeManagementEventSources") or []:
+        fields.append(("eventSource", "NotEquals", str(source)))
+    for resource in selector.get("DataResources") or []:
+        fields.append(("resources.type", "Equals", str(resource.get("Type"))))
+        fields += [("resources.ARN", "StartsWith", str(v)) for v in resource.get("Values") or []]
+    return fields
+
+
+def _advanced_fields(selector: Mapping[str, Any]) -> list[Field]:
+    fields: list[Field] = []
+    for item in selector.get("FieldSelectors") or []:
+        for operator in _OPERATORS:
+            fields += [(str(item.get("Field")), operator, str(v)) for v in item.get(operator) or []]
+    return fields
+
+
+def selector_fields(parent: Row, selectors: Mapping[str, Any] | None) -> list[Row]:
+    """Rows for a trail's basic (`EventSelectors`) and advanced selectors."""
+    rows: dict[str, Row] = {}
+    for kind, key, explode in (
+        ("basic", "EventSelectors", _basic_fields),
+        ("advanced", "AdvancedEventSelectors", _advanced_fields),
+    ):
+        for index, selector in enumerate((selectors or {}).get(key) or []):
+            for field, operator, value in explode(selector):
+                row: Row = {
+                    "_cq_parent_id": parent.get("_cq_id"),
+                    "account_id": parent["account_id"],
+                    "region": parent["region"],
+                    "trail_arn": parent["trail_arn"],
+                    "selector_index": index,
+                    "kind": kind,
+                    "field": field,
+                    "operator": operator,
+                    "value": value,
+                }
+                row["_cq_id"] = cq_id(row, SELECTOR_FIELDS.cq_id_from)
+                rows.setdefault(row["_cq_id"], row)
+    return list(rows.values())
+
 
 def log_group_name(log_group_arn: str | None) -> str | None:
     """`arn:aws:logs:r:a:log-group:NAME:*` -> `NAME`."""
@@ -43,7 +108,7 @@ def log_group_name(log_group_arn: str | None) -> str | None:
 
 
 def transform_trail(account_id: str, region: str, details: Mapping[str, Any]) -> Rows:
-    """The trail row (with its status) and its event selectors row."""
+    """The trail row (with its status), its event selectors row and their field rows."""
     trail = details["trail"]
     trail_arn = trail["TrailARN"]
     row = shape(
@@ -58,7 +123,7 @@ def transform_trail(account_id: str, region: str, details: Mapping[str, Any]) ->
         tags=details.get("tags", []),
     )
     parent = with_ids(TRAILS, row)
-    out = empty([TRAILS, EVENT_SELECTORS])
+    out = empty([TRAILS, EVENT_SELECTORS, SELECTOR_FIELDS])
     out[TRAILS].append(parent)
     selectors = details.get("selectors")
     if selectors is not None:
@@ -66,6 +131,7 @@ def transform_trail(account_id: str, region: str, details: Mapping[str, Any]) ->
             EVENT_SELECTORS, selectors, account_id=account_id, region=region, trail_arn=trail_arn
         )
         out[EVENT_SELECTORS].append(with_ids(EVENT_SELECTORS, child, parent))
+        out[SELECTOR_FIELDS] = selector_fields(parent, selectors)
     return out
 
 
@@ -73,7 +139,7 @@ def fetch_trails(ctx: SessionContext, region: str | None) -> Rows:
     """Every trail whose home is this region, with status, selectors and tags."""
     region = need_region("cloudtrail.trails", region)
     ct = ctx.client("cloudtrail", region)
-    out = empty([TRAILS, EVENT_SELECTORS])
+    out = empty([TRAILS, EVENT_SELECTORS, SELECTOR_FIELDS])
     # Shadow trails include the organization trail a member account logs to; each trail is
     # kept once, in its home region.
     for trail in ct.describe_trails(includeShadowTrails=True).get("trailList", []):
@@ -97,7 +163,7 @@ register(
     Resource(
         name="cloudtrail.trails",
         service="cloudtrail",
-        tables=(TRAILS, EVENT_SELECTORS),
+        tables=(TRAILS, EVENT_SELECTORS, SELECTOR_FIELDS),
         permissions=(
             "cloudtrail:DescribeTrails",
             "cloudtrail:GetTrailStatus",

@@ -1,7 +1,8 @@
 """EBS: volumes, the account's own snapshots with who may restore them, default encryption.
 
 A snapshot's `createVolumePermission` names the accounts (or the group `all`) allowed to create
-volumes from it: `all` means public, any account id means shared.
+volumes from it: `all` means public, any account id means shared. Each grantee is also a row of
+`cwpp_aws_resource_shares` (source_table `aws_ec2_ebs_snapshots`), so checks need no JSON walk.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from opencwpp.collect.aws._shape import arn, empty, need_region, shape, with_ids
+from opencwpp.collect.aws._shares import RESOURCE_SHARES, ebs_shares
 from opencwpp.collect.base import Resource, Rows, SessionContext, paginate, register
 from opencwpp.lake.schema import BOOL, INT64, JSON, TIMESTAMP, table
 
@@ -104,13 +106,13 @@ def transform_snapshot(
     snapshot: Mapping[str, Any],
     attribute: Mapping[str, Any] | None,
 ) -> Rows:
-    """The snapshot row, and its createVolumePermission attribute row when it was read."""
+    """The snapshot row, its createVolumePermission attribute row and share rows when read."""
     snapshot_arn = arn("ec2", region, account_id, f"snapshot/{snapshot['SnapshotId']}")
     parent = with_ids(
         SNAPSHOTS,
         shape(SNAPSHOTS, snapshot, account_id=account_id, region=region, arn=snapshot_arn),
     )
-    out = {SNAPSHOTS: [parent], SNAPSHOT_ATTRIBUTES: []}
+    out = {SNAPSHOTS: [parent], SNAPSHOT_ATTRIBUTES: [], RESOURCE_SHARES: []}
     if attribute is not None:
         child = shape(
             SNAPSHOT_ATTRIBUTES,
@@ -123,6 +125,9 @@ def transform_snapshot(
             snapshot_id=snapshot["SnapshotId"],
         )
         out[SNAPSHOT_ATTRIBUTES].append(with_ids(SNAPSHOT_ATTRIBUTES, child, parent))
+        out[RESOURCE_SHARES] = ebs_shares(
+            parent, SNAPSHOTS.name, child["create_volume_permissions"]
+        )
     return out
 
 
@@ -139,7 +144,7 @@ def fetch_snapshots(ctx: SessionContext, region: str | None) -> Rows:
     """The account's own snapshots of one region, each with its createVolumePermission."""
     region = need_region("ec2.ebs_snapshots", region)
     ec2 = ctx.client("ec2", region)
-    out = empty([SNAPSHOTS, SNAPSHOT_ATTRIBUTES])
+    out = empty([SNAPSHOTS, SNAPSHOT_ATTRIBUTES, RESOURCE_SHARES])
     for snap in paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"]):
         attribute = ec2.describe_snapshot_attribute(
             SnapshotId=snap["SnapshotId"], Attribute="createVolumePermission"
@@ -179,7 +184,7 @@ register(
     Resource(
         name="ec2.ebs_snapshots",
         service="ec2",
-        tables=(SNAPSHOTS, SNAPSHOT_ATTRIBUTES),
+        tables=(SNAPSHOTS, SNAPSHOT_ATTRIBUTES, RESOURCE_SHARES),
         permissions=("ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute"),
         fetch=fetch_snapshots,
         description="The account's EBS snapshots and who may create volumes from them.",

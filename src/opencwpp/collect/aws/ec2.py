@@ -67,6 +67,7 @@ SECURITY_GROUP_RULES = table(
         "prefix_list_id",
     ],
     parent="aws_ec2_security_groups",
+    indexes=[("group_arn",), ("group_id",)],
     description="One row per security group rule and CIDR / IPv6 CIDR / group / prefix list.",
 )
 _TARGETS = (

@@ -2,6 +2,8 @@
 
 The user data of each instance is read (DescribeInstanceAttribute), scanned for secrets and
 dropped: only `cwpp_aws_secret_exposures` rows (location, kind, fingerprint) reach the lake.
+The security groups of the instance and of each network interface are split into rows of
+`cwpp_aws_ec2_instance_security_groups`, so checks never walk the JSON lists.
 """
 
 from __future__ import annotations
@@ -18,8 +20,16 @@ from opencwpp.collect.aws._secrets import (
     scan_text,
 )
 from opencwpp.collect.aws._shape import arn, columns, empty, extend, need_region, shape, with_ids
-from opencwpp.collect.base import Resource, Rows, SessionContext, optional, paginate, register
-from opencwpp.lake.schema import table
+from opencwpp.collect.base import (
+    Resource,
+    Row,
+    Rows,
+    SessionContext,
+    optional,
+    paginate,
+    register,
+)
+from opencwpp.lake.schema import cq_id, table
 
 INSTANCES = table(
     "aws_ec2_instances",
@@ -43,6 +53,17 @@ INSTANCES = table(
     ),
     cq_id_from=["arn"],
 )
+INSTANCE_SECURITY_GROUPS = table(
+    "cwpp_aws_ec2_instance_security_groups",
+    columns("account_id region instance_arn instance_id network_interface_id group_id"),
+    cq_id_from=["instance_arn", "network_interface_id", "group_id"],
+    parent="aws_ec2_instances",
+    indexes=[("instance_arn",), ("group_id",)],
+    description=(
+        "One row per security group of an instance (network_interface_id NULL) and of each of "
+        "its network interfaces."
+    ),
+)
 _REASON_TIME = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) GMT\)")
 _GONE = frozenset({"InvalidInstanceID.NotFound"})
 
@@ -55,10 +76,33 @@ def reason_time(reason: str | None) -> datetime | None:
     return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
+def instance_security_groups(parent: Row, instance: Mapping[str, Any]) -> list[Row]:
+    """Rows for the instance's `SecurityGroups` and each network interface's `Groups`."""
+    pairs: list[tuple[str | None, Any]] = [(None, g) for g in instance.get("SecurityGroups") or []]
+    for eni in instance.get("NetworkInterfaces") or []:
+        pairs += [(eni.get("NetworkInterfaceId"), g) for g in eni.get("Groups") or []]
+    rows: dict[str, Row] = {}
+    for eni_id, group in pairs:
+        if not isinstance(group, Mapping) or not group.get("GroupId"):
+            continue
+        row: Row = {
+            "_cq_parent_id": parent.get("_cq_id"),
+            "account_id": parent["account_id"],
+            "region": parent["region"],
+            "instance_arn": parent["arn"],
+            "instance_id": parent["instance_id"],
+            "network_interface_id": eni_id,
+            "group_id": group["GroupId"],
+        }
+        row["_cq_id"] = cq_id(row, INSTANCE_SECURITY_GROUPS.cq_id_from)
+        rows.setdefault(row["_cq_id"], row)
+    return list(rows.values())
+
+
 def transform_instance(
     account_id: str, region: str, instance: Mapping[str, Any], user_data: str | None
 ) -> Rows:
-    """The instance row, and exposure rows for secrets found in its (base64) user data."""
+    """The instance row, its security group rows, and exposure rows for secrets in user data."""
     instance_arn = arn("ec2", region, account_id, f"instance/{instance['InstanceId']}")
     row = shape(
         INSTANCES,
@@ -69,8 +113,10 @@ def transform_instance(
         state_transition_reason_time=reason_time(instance.get("StateTransitionReason")),
     )
     found = scan_text(decode_user_data(user_data), "ec2.user_data")
+    parent = with_ids(INSTANCES, row)
     return {
-        INSTANCES: [with_ids(INSTANCES, row)],
+        INSTANCES: [parent],
+        INSTANCE_SECURITY_GROUPS: instance_security_groups(parent, instance),
         EXPOSURES: exposure_rows(
             found,
             account_id=account_id,
@@ -85,7 +131,7 @@ def fetch_instances(ctx: SessionContext, region: str | None) -> Rows:
     """Every instance of one region; user data scanned for secrets, then dropped."""
     region = need_region("ec2.instances", region)
     ec2 = ctx.client("ec2", region)
-    out = empty([INSTANCES, EXPOSURES])
+    out = empty([INSTANCES, INSTANCE_SECURITY_GROUPS, EXPOSURES])
     for reservation in paginate(ec2, "describe_instances", "Reservations"):
         for instance in reservation.get("Instances", []):
             answer = optional(
@@ -103,7 +149,7 @@ register(
     Resource(
         name="ec2.instances",
         service="ec2",
-        tables=(INSTANCES, EXPOSURES),
+        tables=(INSTANCES, INSTANCE_SECURITY_GROUPS, EXPOSURES),
         permissions=("ec2:DescribeInstances", "ec2:DescribeInstanceAttribute"),
         fetch=fetch_instances,
         description="EC2 instances: IMDS options, public IPs, instance profile; user data secrets.",

@@ -2,18 +2,20 @@
 
 Each is one Describe* call (paginated) and one row per item; the ARN is built as CloudQuery
 does (`arn:aws:ec2:<region>:<owner>:<kind>/<id>`). `aws_ec2_subnets` names its account and
-region columns `request_account_id` / `request_region`, as CloudQuery's schema does.
+region columns `request_account_id` / `request_region`, as CloudQuery's schema does. A network
+ACL's entries are also split into rows of `cwpp_aws_ec2_network_acl_entries` (one per rule), so
+checks never walk the JSON list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from opencwpp.collect.aws._shape import arn, columns, empty, need_region, shape, with_ids
-from opencwpp.collect.base import Resource, Rows, SessionContext, paginate, register
-from opencwpp.lake.schema import Table, table
+from opencwpp.collect.base import Resource, Row, Rows, SessionContext, paginate, register
+from opencwpp.lake.schema import Table, cq_id, table
 
 VPCS = table(
     "aws_ec2_vpcs",
@@ -65,6 +67,19 @@ NETWORK_ACLS = table(
     ),
     cq_id_from=["account_id", "arn"],
 )
+NETWORK_ACL_ENTRIES = table(
+    "cwpp_aws_ec2_network_acl_entries",
+    columns(
+        """
+        account_id region network_acl_arn network_acl_id vpc_id rule_number:int egress:bool
+        rule_action protocol from_port:int to_port:int cidr_ipv4 cidr_ipv6
+        """
+    ),
+    cq_id_from=["network_acl_arn", "egress", "rule_number"],
+    parent="aws_ec2_network_acls",
+    indexes=[("network_acl_arn",)],
+    description="One row per network ACL entry; all-protocol (-1) entries leave ports NULL.",
+)
 FLOW_LOGS = table(
     "aws_ec2_flow_logs",
     columns(
@@ -79,15 +94,48 @@ FLOW_LOGS = table(
 )
 
 
+def network_acl_entries(parent: Row) -> Rows:
+    """One row per entry of a network ACL row (its `entries` list), in rule order."""
+    rows: list[Row] = []
+    for entry in parent.get("entries") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        protocol = str(entry.get("Protocol", "-1"))
+        ports = entry.get("PortRange") or {}
+        all_ports = protocol == "-1" or not ports
+        row: Row = {
+            "_cq_parent_id": parent.get("_cq_id"),
+            "account_id": parent["account_id"],
+            "region": parent["region"],
+            "network_acl_arn": parent["arn"],
+            "network_acl_id": parent["network_acl_id"],
+            "vpc_id": parent["vpc_id"],
+            "rule_number": entry.get("RuleNumber"),
+            "egress": bool(entry.get("Egress")),
+            "rule_action": entry.get("RuleAction"),
+            "protocol": protocol,
+            "from_port": None if all_ports else ports.get("From"),
+            "to_port": None if all_ports else ports.get("To"),
+            "cidr_ipv4": entry.get("CidrBlock"),
+            "cidr_ipv6": entry.get("Ipv6CidrBlock"),
+        }
+        row["_cq_id"] = cq_id(row, NETWORK_ACL_ENTRIES.cq_id_from)
+        rows.append(row)
+    rows.sort(key=lambda r: (r["egress"], r["rule_number"] or 0))
+    return {NETWORK_ACL_ENTRIES: rows}
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
-    """How one network resource kind is listed and named."""
+    """How one network resource kind is listed and named, and what rows it derives."""
 
     table: Table
     operation: str
     key: str
     id_field: str
     arn_kind: str
+    derived: tuple[Table, ...] = ()
+    derive: Callable[[Row], Rows] | None = None
 
 
 KINDS = {
@@ -104,7 +152,13 @@ KINDS = {
         "internet-gateway",
     ),
     "ec2.network_acls": Kind(
-        NETWORK_ACLS, "describe_network_acls", "NetworkAcls", "NetworkAclId", "network-acl"
+        NETWORK_ACLS,
+        "describe_network_acls",
+        "NetworkAcls",
+        "NetworkAclId",
+        "network-acl",
+        derived=(NETWORK_ACL_ENTRIES,),
+        derive=network_acl_entries,
     ),
     "ec2.flow_logs": Kind(FLOW_LOGS, "describe_flow_logs", "FlowLogs", "FlowLogId", "vpc-flow-log"),
 }
@@ -126,9 +180,12 @@ def transform(kind: Kind, account_id: str, region: str, item: Mapping[str, Any])
 def _fetcher(name: str, kind: Kind) -> Any:
     def fetch(ctx: SessionContext, region: str | None) -> Rows:
         region = need_region(name, region)
-        out = empty([kind.table])
+        out = empty([kind.table, *kind.derived])
         for item in paginate(ctx.client("ec2", region), kind.operation, kind.key):
-            out[kind.table].append(transform(kind, ctx.account_id, region, item))
+            row = transform(kind, ctx.account_id, region, item)
+            out[kind.table].append(row)
+            for tbl, rows in (kind.derive(row) if kind.derive else {}).items():
+                out[tbl].extend(rows)
         return out
 
     fetch.__doc__ = f"Every {kind.table.name} row of one region."
@@ -144,7 +201,7 @@ for _name, _kind in KINDS.items():
         Resource(
             name=_name,
             service="ec2",
-            tables=(_kind.table,),
+            tables=(_kind.table, *_kind.derived),
             permissions=(_permission(_kind.operation),),
             fetch=_fetcher(_name, _kind),
             description=f"EC2 {_kind.key} of each region.",

@@ -1,7 +1,9 @@
 """RDS: DB instances, Aurora clusters, and their snapshots with who may restore them.
 
 A snapshot's `restore` attribute lists the accounts allowed to restore it; `all` means public.
-It is stored in the snapshot's `attributes` column, as CloudQuery does.
+It is stored in the snapshot's `attributes` column, as CloudQuery does, and split into
+`cwpp_aws_resource_shares` rows; an instance's VPC security groups become rows of
+`cwpp_aws_rds_instance_security_groups`, so checks never walk the JSON lists.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from opencwpp.collect.aws._shape import columns, empty, need_region, shape, with_ids
-from opencwpp.collect.base import Resource, Rows, SessionContext, paginate, register
-from opencwpp.lake.schema import Table, table
+from opencwpp.collect.aws._shares import RESOURCE_SHARES, rds_shares
+from opencwpp.collect.base import Resource, Row, Rows, SessionContext, paginate, register
+from opencwpp.lake.schema import Table, cq_id, table
 
 INSTANCES = table(
     "aws_rds_instances",
@@ -115,6 +118,15 @@ CLUSTER_SNAPSHOTS = table(
     cq_id_from=["arn"],
 )
 
+INSTANCE_SECURITY_GROUPS = table(
+    "cwpp_aws_rds_instance_security_groups",
+    columns("account_id region db_instance_arn group_id status"),
+    cq_id_from=["db_instance_arn", "group_id"],
+    parent="aws_rds_instances",
+    indexes=[("db_instance_arn",), ("group_id",)],
+    description="One row per VPC security group of an RDS DB instance.",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class _Kind:
@@ -126,9 +138,16 @@ class _Kind:
     arn_field: str
     attributes_operation: str = ""
     id_field: str = ""
+    derived: tuple[Table, ...] = ()
 
 
-_INSTANCES = _Kind(INSTANCES, "describe_db_instances", "DBInstances", "DBInstanceArn")
+_INSTANCES = _Kind(
+    INSTANCES,
+    "describe_db_instances",
+    "DBInstances",
+    "DBInstanceArn",
+    derived=(INSTANCE_SECURITY_GROUPS,),
+)
 _CLUSTERS = _Kind(CLUSTERS, "describe_db_clusters", "DBClusters", "DBClusterArn")
 _DB_SNAPSHOTS = _Kind(
     DB_SNAPSHOTS,
@@ -137,6 +156,7 @@ _DB_SNAPSHOTS = _Kind(
     "DBSnapshotArn",
     "describe_db_snapshot_attributes",
     "DBSnapshotIdentifier",
+    derived=(RESOURCE_SHARES,),
 )
 _CLUSTER_SNAPSHOTS = _Kind(
     CLUSTER_SNAPSHOTS,
@@ -145,6 +165,7 @@ _CLUSTER_SNAPSHOTS = _Kind(
     "DBClusterSnapshotArn",
     "describe_db_cluster_snapshot_attributes",
     "DBClusterSnapshotIdentifier",
+    derived=(RESOURCE_SHARES,),
 )
 
 
@@ -163,6 +184,34 @@ def transform(
     return with_ids(kind_table, shape(kind_table, item, **extra))
 
 
+def instance_security_groups(parent: Row) -> list[Row]:
+    """One row per VPC security group of a DB instance row (`vpc_security_groups` list)."""
+    rows: dict[str, Row] = {}
+    for group in parent.get("vpc_security_groups") or []:
+        if not isinstance(group, Mapping) or not group.get("VpcSecurityGroupId"):
+            continue
+        row: Row = {
+            "_cq_parent_id": parent.get("_cq_id"),
+            "account_id": parent["account_id"],
+            "region": parent["region"],
+            "db_instance_arn": parent["arn"],
+            "group_id": group["VpcSecurityGroupId"],
+            "status": group.get("Status"),
+        }
+        row["_cq_id"] = cq_id(row, INSTANCE_SECURITY_GROUPS.cq_id_from)
+        rows.setdefault(row["_cq_id"], row)
+    return list(rows.values())
+
+
+def derive(kind_table: Table, row: Row) -> Rows:
+    """The derived rows of one instance or snapshot row (security groups, shares)."""
+    if kind_table is INSTANCES:
+        return {INSTANCE_SECURITY_GROUPS: instance_security_groups(row)}
+    if kind_table.has_column("attributes"):
+        return {RESOURCE_SHARES: rds_shares(row, kind_table.name, row.get("attributes"))}
+    return {}
+
+
 def restore_attributes(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The attribute list of a Describe*SnapshotAttributes answer (either kind)."""
     for result_key in ("DBSnapshotAttributesResult", "DBClusterSnapshotAttributesResult"):
@@ -178,7 +227,7 @@ def _fetcher(kind: _Kind, name: str) -> Any:
     def fetch(ctx: SessionContext, region: str | None) -> Rows:
         region = need_region(name, region)
         rds = ctx.client("rds", region)
-        out = empty([kind.table])
+        out = empty([kind.table, *kind.derived])
         for item in paginate(rds, kind.operation, kind.key):
             attributes = None
             if kind.attributes_operation:
@@ -186,9 +235,10 @@ def _fetcher(kind: _Kind, name: str) -> Any:
                     **{kind.id_field: item[kind.id_field]}
                 )
                 attributes = restore_attributes(answer)
-            out[kind.table].append(
-                transform(kind.table, ctx.account_id, region, item, kind.arn_field, attributes)
-            )
+            row = transform(kind.table, ctx.account_id, region, item, kind.arn_field, attributes)
+            out[kind.table].append(row)
+            for tbl, rows in derive(kind.table, row).items():
+                out[tbl].extend(rows)
         return out
 
     fetch.__doc__ = f"Every {kind.table.name} row of one region."
@@ -215,7 +265,7 @@ for _name, _kind, _perms, _what in (
         Resource(
             name=_name,
             service="rds",
-            tables=(_kind.table,),
+            tables=(_kind.table, *_kind.derived),
             permissions=_perms,
             fetch=_fetcher(_kind, _name),
             description=f"{_what}.",

@@ -29,8 +29,10 @@ from botocore.exceptions import (
 from opencwpp.core.errors import CredentialsError, CwppError, UsageError
 
 DEFAULT_REGION = "us-east-1"
+# Adaptive retries: throttling slows this client down (client-side rate limit) and is retried
+# with backoff. Three attempts keep an emulator's "not implemented" 500s from dominating a run.
 _CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "adaptive", "max_attempts": 3},
     connect_timeout=5,
     read_timeout=30,
 )
