@@ -12,6 +12,7 @@ The file is looked up in the working directory, then in the XDG config dir.
 | output.format    | CWPP_REPORT_FORMAT   | -f/--format     |
 | output.dir       | CWPP_OUTPUT_DIR      | -o/--output     |
 | fail_on          | CWPP_FAIL_ON         | --fail-on       |
+| detect.allow     | (config)             | --allowlist     |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from opencwpp.core.errors import ConfigError
 from opencwpp.core.models import Severity
+from opencwpp.detect.allowlist import AllowEntry
 
 CONFIG_NAME = "cwpp.yaml"
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -63,6 +65,13 @@ class OutputSettings(BaseModel):
     dir: Path = Path(".")
 
 
+class DetectSettings(BaseModel):
+    """Threat detection: known automation whose alerts are muted (with an owner and reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+    allow: list[AllowEntry] = Field(default_factory=list)
+
+
 class Settings(BaseModel):
     """Every option opencwpp reads, after file, environment and flags are merged."""
 
@@ -73,6 +82,7 @@ class Settings(BaseModel):
     mutelist: Path | None = None
     output: OutputSettings = Field(default_factory=OutputSettings)
     fail_on: Severity | None = None
+    detect: DetectSettings = Field(default_factory=DetectSettings)
 
     @field_validator("trusted_accounts")
     @classmethod

@@ -89,8 +89,18 @@ def test_cli_ingest_run_alerts(tmp_path: Path) -> None:
     # The console's width is fixed when another test imports it first: compare words only.
     assert out.exit_code == 0 and "1 new events" in " ".join(out.output.split())
     rules = str(require_shared("sigma-aws") / "rules")
-    out = runner.invoke(app, ["detect", "run", "--rules", rules, *lake])
+    out = runner.invoke(app, ["detect", "run", "--no-builtin", "--rules", rules, *lake])
     assert out.exit_code == 0 and "1 alert(s)" in " ".join(out.output.split())
+    # Default: our pack and the stateful detections too; an allow-list mutes known automation.
+    allow = tmp_path / "cwpp.yaml"
+    allow.write_text(
+        "detect:\n  allow:\n    - identity: 'arn:aws:iam::*:user/christophe'\n"
+        "      rule: 'CloudTrail trail logging stopped'\n      owner: secops\n"
+        "      reason: trail rotation runbook\n"
+    )
+    out = runner.invoke(app, ["detect", "run", "--rules", rules, "--allowlist", str(allow), *lake])
+    words = " ".join(out.output.split())
+    assert out.exit_code == 0 and "1 alert(s) and 1 allow-listed" in words, words
     out = runner.invoke(app, ["alerts", *lake], terminal_width=200)
     assert out.exit_code == 0 and "Important" in " ".join(out.output.split())
     out = runner.invoke(app, ["detect", "run", "--since", "yesterday", "--rules", rules, *lake])

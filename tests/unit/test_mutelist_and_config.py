@@ -88,3 +88,16 @@ def test_default_lake_is_in_xdg_data_dir(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     settings = load_settings(env={})
     assert settings.lake == f"duckdb://{tmp_path}/opencwpp/lake.duckdb"
+
+
+def test_config_carries_the_detection_allow_list(tmp_path: Path) -> None:
+    path = tmp_path / "cwpp.yaml"
+    path.write_text(
+        "detect:\n  allow:\n    - identity: arn:aws:iam::*:role/terraform\n"
+        "      owner: platform\n      reason: infrastructure as code\n"
+    )
+    settings = load_settings(path, env={})
+    assert [e.owner for e in settings.detect.allow] == ["platform"]
+    path.write_text("detect:\n  allow:\n    - identity: x\n")
+    with pytest.raises(ConfigError, match=r"detect\.allow\.0\.owner"):
+        load_settings(path, env={})

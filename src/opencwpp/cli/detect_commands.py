@@ -7,6 +7,7 @@ Mount: `app.add_typer(detect_commands.app, name="detect")` and
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -15,9 +16,11 @@ from opencwpp.cli import common
 from opencwpp.cli.common import console, err_console, escape
 from opencwpp.core.errors import UsageError
 from opencwpp.core.models import Pillar
+from opencwpp.detect.allowlist import AllowList, load_allowlist
 from opencwpp.detect.engine import detect
 from opencwpp.detect.ingest import DEFAULT_MAX_RECORD_BYTES, ingest, list_sources
-from opencwpp.detect.sigma import load_rules
+from opencwpp.detect.pack import load_pack
+from opencwpp.detect.stateful import stateful_rules
 from opencwpp.findings import FindingFilter, load_findings
 
 app = typer.Typer(help="Threat detection over CloudTrail.", no_args_is_help=True)
@@ -75,24 +78,44 @@ def ingest_command(
 @app.command("run")
 def run_command(
     ctx: typer.Context,
-    rules: list[str] = typer.Option([], "--rules", help="Sigma rule files or folders."),
+    rules: list[str] = typer.Option([], "--rules", help="More Sigma rule files or folders."),
+    builtin: bool = typer.Option(
+        True, "--builtin/--no-builtin", help="Run opencwpp's rule pack and stateful detections."
+    ),
+    allowlist: Path | None = typer.Option(
+        None, "--allowlist", help="YAML with detect.allow entries (known automation)."
+    ),
     since: str | None = typer.Option(None, "--since", help="Only events at or after (ISO 8601)."),
     lake: str | None = common.LakeOption,
 ) -> None:
-    """Run Sigma rules over the ingested events; alerts are stored as findings."""
-    if not rules:
-        raise UsageError("no rules: give --rules DIR (the built-in rule pack comes later)")
+    """Run the rule pack, the stateful detections and any Sigma rules; alerts become findings."""
+    start = _since(since)
+    if not builtin and not rules:
+        raise UsageError("nothing to run: give --rules DIR or drop --no-builtin")
     cfg = common.settings(ctx, lake=lake)
-    ruleset = load_rules(rules)
+    if allowlist is not None:
+        allowed: AllowList | None = load_allowlist(allowlist)
+    else:
+        allowed = AllowList(tuple(cfg.detect.allow)) if cfg.detect.allow else None
+    ruleset = load_pack(rules, builtin=builtin)
     for problem in ruleset.problems:
         err_console.print(
             f"[yellow]skipped rule[/] {escape(problem.source)}: {escape(problem.reason)}"
         )
+    compiled = ruleset.rules + (stateful_rules() if builtin else [])
+    if allowed is not None:
+        for entry in allowed.expired():
+            err_console.print(
+                f"[yellow]expired allow-list entry[/] {escape(entry.identity)} "
+                f"(owner {escape(entry.owner)}, expired {entry.expires})"
+            )
     with common.open_lake(cfg.lake) as opened:
-        result = detect(opened, ruleset.rules, _since(since))
+        result = detect(opened, compiled, start, allowed.apply if allowed else None)
+    muted = sum(1 for f in result.findings if f.status.value == "MUTED")
     console.print(
-        f"{result.rules_run} rule(s) run, {len(result.findings)} alert(s) over "
-        f"{result.matched_events} matching event(s); "
+        f"{result.rules_run} rule(s) run, {len(result.findings) - muted} alert(s)"
+        + (f" and {muted} allow-listed" if muted else "")
+        + f" over {result.matched_events} matching event(s); "
         + ", ".join(f"{k.lower()} {v}" for k, v in sorted(result.lifecycle.items()))
     )
 
@@ -112,7 +135,9 @@ def alerts_command(
     )
     with common.open_lake(cfg.lake) as opened:
         stored = [
-            s for s in load_findings(opened, where) if s.finding.check_id.startswith("sigma:")
+            s
+            for s in load_findings(opened, where)
+            if s.finding.check_id.startswith(("sigma:", "stateful:"))
         ]
     # save_findings stamps first/last_seen with run times; the events' times are in evidence.
     stored.sort(key=lambda s: str(s.finding.evidence.get("last_event_time") or ""), reverse=True)

@@ -22,7 +22,7 @@ from opencwpp.lake.lake import Lake
 MAX_EVIDENCE_EVENTS = 20
 _BATCH = 64
 IDENTITY_TYPE = "AwsIdentity"
-_IDENTITY = (
+IDENTITY_SQL = (
     "COALESCE(NULLIF(user_identity_arn, ''), NULLIF(user_identity_principal_id, ''), "
     "CASE WHEN user_identity_type IS NOT NULL THEN user_identity_type || ':' || "
     "COALESCE(source_ip_address, '') END, 'unknown')"
@@ -60,7 +60,7 @@ def rules_sql(rules: list[CompiledRule], since: datetime | None = None) -> str:
         if since is not None:
             where = f"({where}) AND event_time >= CAST('{since:%Y-%m-%d %H:%M:%S}' AS TIMESTAMP)"
         branches.append(
-            f"SELECT {index} AS rule_index, {_IDENTITY} AS identity, "
+            f"SELECT {index} AS rule_index, {IDENTITY_SQL} AS identity, "
             "COALESCE(user_identity_account_id, recipient_account_id, '') AS account_id, "
             f"event_id, event_time FROM {EVENTS.name} WHERE {where}"
         )
@@ -75,7 +75,7 @@ def rules_sql(rules: list[CompiledRule], since: datetime | None = None) -> str:
     )
 
 
-def _finding(rule: CompiledRule, rows: list[dict[str, Any]]) -> Finding:
+def _finding(rule: CompiledRule, rows: list[dict[str, Any]], attack: tuple[str, ...]) -> Finding:
     first = rows[0]
     identity = str(first["identity"])
     count = int(first["n"])
@@ -104,7 +104,7 @@ def _finding(rule: CompiledRule, rows: list[dict[str, Any]]) -> Finding:
         status_reason=f"{count} matching CloudTrail event(s) by {identity}{author}",
         evidence=evidence,
         remediation="; ".join(rule.falsepositives),
-        mitre_attack=rule.mitre_attack,
+        mitre_attack=attack,
         first_seen=first["first_time"],
         last_seen=first["last_time"],
     )
@@ -130,16 +130,27 @@ def evaluate(
         groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
         for row in lake.query(rules_sql(batch, since)):
             groups.setdefault((int(row["rule_index"]), str(row["identity"])), []).append(row)
+        attack = [rule.mitre_attack for rule in batch]  # parsed once per rule, not per alert
         for (index, _), rows in groups.items():
             matched += int(rows[0]["n"])
-            findings.append(_finding(batch[index], rows))
+            findings.append(_finding(batch[index], rows, attack[index]))
     return findings, matched
 
 
-def detect(lake: Lake, rules: list[CompiledRule], since: datetime | None = None) -> DetectResult:
-    """Runs the rules, saves their findings as one run (check ids = the rules that ran)."""
+def detect(
+    lake: Lake,
+    rules: list[CompiledRule],
+    since: datetime | None = None,
+    allow: Callable[[list[Finding]], list[Finding]] | None = None,
+) -> DetectResult:
+    """Runs the rules, saves their findings as one run (check ids = the rules that ran).
+
+    `allow` (an allow-list's `apply`) turns alerts of known automation into MUTED findings.
+    """
     run_id = start_run(lake, "detect")
     findings, matched = evaluate(lake, rules, since)
+    if allow is not None:
+        findings = allow(findings)
     lifecycle = save_findings(lake, run_id, findings, [r.check_id for r in rules])
     summary = {"rules": len(rules), "alerts": len(findings), "matched_events": matched}
     finish_run(lake, run_id, "ok", summary | {"lifecycle": lifecycle})

@@ -53,11 +53,12 @@ class CompiledRule:
     tags: tuple[str, ...] = ()
     falsepositives: tuple[str, ...] = ()
     path: str = ""
+    kind: str = "sigma"
 
     @property
     def check_id(self) -> str:
-        """The finding check id: `sigma:<rule id>`."""
-        return f"sigma:{self.id}"
+        """The finding check id: `sigma:<rule id>`, or `stateful:<id>` for our SQL detections."""
+        return f"{self.kind}:{self.id}"
 
     @property
     def mitre_attack(self) -> tuple[str, ...]:
