@@ -11,6 +11,7 @@ from opencwpp import __version__
 from opencwpp.cli import (
     aws,
     checks,
+    compliance_commands,
     demo,
     detect_commands,
     findings,
@@ -44,6 +45,7 @@ app.command("findings")(findings.findings_command)
 app.command("report")(report_commands.report_command)
 app.command("diff")(report_commands.diff_command)
 app.command("serve")(report_commands.serve_command)
+app.command("compliance")(compliance_commands.compliance_command)
 
 
 def _version(value: bool) -> None:
