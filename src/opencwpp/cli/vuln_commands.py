@@ -11,9 +11,13 @@ import typer
 from rich.table import Table as RichTable
 
 from opencwpp.cli import common
+from opencwpp.cli.aws import EndpointOption, ProfileOption, RegionsOption
 from opencwpp.cli.common import console, err_console, escape
+from opencwpp.collect.aws.session import AwsContext
+from opencwpp.config import Settings
 from opencwpp.core.errors import UsageError
 from opencwpp.core.models import Finding
+from opencwpp.vuln.cloud.lambda_scan import AwsScanResult, scan_lambda
 from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.inventory import inventory
 from opencwpp.vuln.osv.importer import detect_and_import
@@ -88,43 +92,103 @@ def _json_finding(f: Finding) -> dict[str, Any]:
         "priority": ev["priority"],
         "severity": f.severity.value,
         "paths": ev["package"]["paths"],
+        **({"resource": ev["resource"]} if "resource" in ev else {}),
     }
+
+
+def _print_findings(findings: list[Finding], fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps([_json_finding(f) for f in findings], indent=1, default=str))
+        return
+    table = RichTable("severity", "priority", "vulnerability", "package", "installed", "fixed")
+    for f in findings:
+        ev = f.evidence
+        table.add_row(
+            f.severity.value,
+            ev["priority"]["level"],
+            escape(f.check_id),
+            escape(ev["package"]["name"]),
+            escape(ev["package"]["version"]),
+            escape(", ".join(ev["fixed_versions"])),
+        )
+    console.print(table)
+
+
+def _print_aws_summary(result: AwsScanResult) -> None:
+    for region, reason in sorted(result.region_errors.items()):
+        err_console.print(f"[red]not listed:[/] {region}: {escape(reason)}")
+    for s in result.functions:
+        arn = escape(s.function.arn)
+        if s.error:
+            err_console.print(f"[red]not scanned:[/] {arn}: {escape(s.error)}")
+        elif s.skipped:
+            err_console.print(f"[yellow]skipped:[/] {arn}: {escape(s.skipped)}")
+        for problem in s.problems:
+            err_console.print(f"[yellow]unreadable:[/] {arn}: {escape(problem)}")
+        if s.runtime_eol:
+            err_console.print(f"[yellow]runtime:[/] {arn}: {escape(s.runtime_eol)}")
+    scanned = [s for s in result.functions if not (s.error or s.skipped)]
+    failed = sum(1 for s in result.functions if s.error)
+    err_console.print(
+        f"lambda: {len(scanned)} functions scanned, {failed} not readable, "
+        f"{len(result.functions) - len(scanned) - failed} skipped, "
+        f"{len(result.findings)} vulnerabilities, {len(result.region_errors)} regions not listed"
+    )
+
+
+def _scan_aws(
+    cfg: Settings, fmt: str, profile: str | None, regions: list[str], endpoint: str | None
+) -> list[Finding]:
+    """`vuln scan aws`: Lambda functions and layers of the regions (default: all enabled)."""
+    context = AwsContext.create(profile, endpoint_url=endpoint)
+    chosen = context.validate_regions(regions) if regions else context.enabled_regions()
+    with common.open_lake(cfg.lake) as opened:
+        result = scan_lambda(opened, context, chosen)
+    findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.check_id))
+    _print_findings(findings, fmt)
+    _print_aws_summary(result)
+    return findings
 
 
 @app.command("scan")
 def scan_command(
     ctx: typer.Context,
-    target: Path = typer.Argument(..., help="A directory, image tarball, zip or SBOM file."),
+    target: str = typer.Argument(
+        ...,
+        help="A directory, image tarball, zip or SBOM file; `aws` for the cloud workloads "
+        "(Lambda; needs lambda:ListFunctions, lambda:GetFunction, lambda:GetLayerVersion). "
+        "A local path named aws: write ./aws.",
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
     fail_on: str | None = typer.Option(
         None, "--fail-on", help="Exit 1 when a finding at or above this severity exists."
     ),
+    profile: str | None = ProfileOption,
+    regions: list[str] | None = RegionsOption,
+    endpoint_url: str | None = EndpointOption,
     lake: str | None = common.LakeOption,
 ) -> None:
     """Scan a target's packages against the advisories; findings go to the lake."""
     if fmt not in ("table", "json"):
         raise UsageError(f"unknown format {fmt!r}: use table or json")
     cfg = common.settings(ctx, lake=lake, fail_on=common.parse_severity(fail_on))
+    if target == "aws":
+        findings = _scan_aws(cfg, fmt, profile, common.split_csv(regions), endpoint_url)
+    else:
+        if profile or regions or endpoint_url:
+            raise UsageError("--profile/--regions/--endpoint-url apply to `vuln scan aws` only")
+        findings = _scan_path(cfg, fmt, Path(target))
+    if cfg.fail_on is not None and any(f.severity.rank >= cfg.fail_on.rank for f in findings):
+        raise typer.Exit(1)
+
+
+def _scan_path(cfg: Settings, fmt: str, target: Path) -> list[Finding]:
     with common.open_lake(cfg.lake) as opened:
         result = scan(opened, target)
     for problem in result.inventory.problems:
         err_console.print(f"[yellow]unreadable:[/] {escape(problem)}")
     findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.check_id))
-    if fmt == "json":
-        typer.echo(json.dumps([_json_finding(f) for f in findings], indent=1, default=str))
-    else:
-        table = RichTable("severity", "priority", "vulnerability", "package", "installed", "fixed")
-        for f in findings:
-            ev = f.evidence
-            table.add_row(
-                f.severity.value,
-                ev["priority"]["level"],
-                escape(f.check_id),
-                escape(ev["package"]["name"]),
-                escape(ev["package"]["version"]),
-                escape(", ".join(ev["fixed_versions"])),
-            )
-        console.print(table)
+    _print_findings(findings, fmt)
     inv = result.inventory
     err_console.print(
         f"{escape(inv.target)} ({inv.kind}"
@@ -132,8 +196,7 @@ def scan_command(
         + f"): {len(inv.packages)} packages, {len(findings)} vulnerabilities, "
         f"{len(inv.problems)} inputs unreadable"
     )
-    if cfg.fail_on is not None and any(f.severity.rank >= cfg.fail_on.rank for f in findings):
-        raise typer.Exit(1)
+    return findings
 
 
 @app.command("sbom")
