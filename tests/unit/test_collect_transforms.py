@@ -215,3 +215,35 @@ def test_s3_control_host_prefix_is_stripped() -> None:
     other = SimpleNamespace(url="https://s3-control.us-east-1.amazonaws.com/x")
     handler(other)
     assert other.url == "https://s3-control.us-east-1.amazonaws.com/x"
+
+
+def test_role_trust_policy_is_split_into_statement_rows() -> None:
+    from opencwpp.collect.aws.iam_principals import transform_principal
+    from opencwpp.collect.aws.policies import STATEMENT_VALUES, STATEMENTS
+
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = {
+        "Arn": "arn:aws:iam::111122223333:role/deploy",
+        "RoleName": "deploy",
+        "AssumeRolePolicyDocument": trust,
+    }
+    rows = transform_principal("111122223333", "role", role, [], {})
+    (statement,) = rows[STATEMENTS]
+    assert statement["source_table"] == "aws_iam_roles"
+    assert statement["policy_name"] == "AssumeRolePolicyDocument"
+    principals = [v for v in rows[STATEMENT_VALUES] if v["element"] == "Principal"]
+    assert [(v["principal_type"], v["value"]) for v in principals] == [
+        ("AWS", "arn:aws:iam::999988887777:root")
+    ]
+    # Groups have no trust policy.
+    group = {"Arn": "arn:aws:iam::111122223333:group/ops", "GroupName": "ops"}
+    assert not transform_principal("111122223333", "group", group, [], {}).get(STATEMENTS)

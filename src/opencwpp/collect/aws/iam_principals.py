@@ -110,6 +110,16 @@ def transform_principal(
     who = {"_cq_parent_id": parent["_cq_id"], "account_id": account_id, f"{kind}_arn": arn}
     out = empty_rows((parent_tbl, attached_tbl, inline_tbl))
     out[parent_tbl].append(parent)
+    if kind == "role":
+        # The trust policy too, so checks judge who may assume the role without walking JSON.
+        add_split(
+            out,
+            parent["assume_role_policy_document"],
+            account_id=account_id,
+            source_table=parent_tbl.name,
+            source_arn=arn,
+            policy_name="AssumeRolePolicyDocument",
+        )
     for policy in attached:
         out[attached_tbl].append(
             {**who, "policy_arn": policy.get("PolicyArn"), "policy_name": policy.get("PolicyName")}
