@@ -26,6 +26,9 @@ def moto_server(host: str = "127.0.0.1") -> Iterator[str]:
     preload ~1,170 public AMIs per region (see DESIGN.md, emulator quirks).
     """
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    # The emulator logs a traceback for every API it lacks; those calls are recorded as not
+    # assessed by the collector, so the server's own log would only be noise.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     from moto.server import ThreadedMotoServer
 
     # werkzeug logs every request at INFO; keep the demo's and the tests' output readable.

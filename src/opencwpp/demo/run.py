@@ -15,6 +15,7 @@ import boto3
 
 from opencwpp.assess import AssessResult, assess, select_checks
 from opencwpp.collect.aws.session import AwsContext
+from opencwpp.collect.base import load_resources
 from opencwpp.collect.sync import SyncReport, sync_aws
 from opencwpp.demo.estate import EstateManifest, build_estate
 from opencwpp.demo.moto_server import fake_credentials_env, moto_server
@@ -23,6 +24,8 @@ from opencwpp.report.build import report_data, write_report
 from opencwpp.report.formats import get_format
 
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
+# Services moto does not emulate: syncing them would only print the emulator's complaints.
+EMULATOR_LACKS = frozenset({"accessanalyzer.analyzers"})
 SyncProgress = Callable[[str, str | None, int, int], None]
 
 
@@ -47,7 +50,8 @@ def run_demo(lake: Lake, report_path: Path, progress: SyncProgress | None = None
             region_name=DEMO_REGIONS[0],
         )
         context = AwsContext(session, endpoint_url=endpoint)
-        synced = sync_aws(lake, context, list(DEMO_REGIONS), progress=progress)
+        resources = [r for r in load_resources() if r.name not in EMULATOR_LACKS]
+        synced = sync_aws(lake, context, list(DEMO_REGIONS), resources, progress=progress)
     assessment = assess(lake, select_checks())
     write_report(report_data(lake, run_id=assessment.run_id), get_format("html"), report_path)
     return DemoResult(estate, synced, assessment, report_path)
