@@ -89,3 +89,11 @@ def test_reference_tables_must_be_read_by_the_check(tmp_path: Path) -> None:
     meta = GOOD_META + "reference_tables: [cwpp_eol]\n"
     with pytest.raises(CheckDefinitionError, match="reference_tables not listed in tables"):
         load_check(_folder(tmp_path, meta=meta))
+
+
+def test_like_without_escape_is_rejected_on_load(tmp_path: Path) -> None:
+    bad = GOOD_SQL + " WHERE name LIKE 'a_%'"
+    with pytest.raises(CheckDefinitionError, match=r"check\.sql: add ESCAPE"):
+        load_check(_folder(tmp_path, sql=bad))
+    good = GOOD_SQL + " WHERE name NOT ILIKE 'a\\_%' ESCAPE '\\'"
+    assert load_check(_folder(tmp_path / "ok", sql=good)).id == "demo_check"

@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlglot
 import yaml
 from pydantic import ValidationError
+from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from opencwpp.checks.metadata import CheckMetadata
@@ -79,6 +80,12 @@ def load_check(folder: Path) -> Check:
         raise CheckDefinitionError(f"{sql_path}: {str(err).splitlines()[0]}") from err
     if len(parsed) != 1:
         raise CheckDefinitionError(f"{sql_path}: expected exactly one SELECT statement")
+    statement = parsed[0]
+    if statement is not None:
+        # DESIGN.md: LIKE escapes differ between DuckDB, PostgreSQL and Spark, so say it.
+        for node in statement.find_all(exp.Like, exp.ILike):
+            if not isinstance(node.parent, exp.Escape):
+                raise CheckDefinitionError(f"{sql_path}: add ESCAPE '\\' to {node.sql()}")
     return Check(meta=meta, sql=sql, folder=folder)
 
 
