@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from opencwpp.checks import Check, builtin_checks, run_check
+from opencwpp.checks.views import names_with_views
 from opencwpp.core.errors import UsageError
 from opencwpp.core.models import Finding, Severity, Status
 from opencwpp.findings import Mutelist, finish_run, save_findings, start_run
@@ -46,7 +47,7 @@ def assess(
 ) -> AssessResult:
     """Runs the checks, mutes what the mutelist covers, saves the findings as one run."""
     run_id = start_run(lake, "assess")
-    present = lake.table_names()
+    present = names_with_views(lake)
     findings: list[Finding] = []
     for index, check in enumerate(checks):
         if progress is not None:

@@ -127,3 +127,15 @@ def test_empty_reference_data_is_not_assessed(lake: Lake, tmp_path: Path) -> Non
         },
     )
     assert [f.status for f in run_check(lake, check)] == [Status.FAIL]
+
+
+def test_shared_views_exist_only_when_their_tables_do(lake: Lake) -> None:
+    from opencwpp.catalog import lake_tables
+    from opencwpp.checks.views import builtin_views, names_with_views
+
+    view = builtin_views().get("cwpp_aws_public_policy_statements")
+    assert view.name not in names_with_views(lake)
+    catalog = lake_tables()
+    lake.ensure_tables([catalog[t] for t in sorted(view.tables)])
+    assert view.name in names_with_views(lake)
+    assert lake.query(f"SELECT * FROM {view.name}") == []

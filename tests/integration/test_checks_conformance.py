@@ -60,7 +60,9 @@ def test_check_cases_pass(check: Check, backend: str, case_lakes: dict[str, Lake
 
 
 def test_every_check_reads_only_known_tables() -> None:
-    catalog = lake_tables()
+    from opencwpp.checks.views import builtin_views
+
+    catalog = {**lake_tables(), **{v.name: v for v in builtin_views()}}
     for check in CHECKS:
         unknown = [t for t in check.meta.tables if t not in catalog]
         assert not unknown, f"{check.id} reads tables no collector fills: {unknown}"

@@ -18,6 +18,7 @@ import yaml
 
 from opencwpp.checks.discovery import Check
 from opencwpp.checks.engine import run_check
+from opencwpp.checks.views import builtin_views, drop_views, ensure_views
 from opencwpp.core.errors import CheckDefinitionError
 from opencwpp.core.models import Status
 from opencwpp.lake.lake import Lake
@@ -96,11 +97,16 @@ def load_cases(check: Check) -> list[Case]:
 def run_case(lake: Lake, check: Check, case: Case, catalog: Mapping[str, Table]) -> CaseResult:
     """Loads the case's rows into empty tables of `lake`, runs the check, compares."""
     now = datetime.now(UTC)
+    views = builtin_views()
+    used = [views.get(n) for n in check.meta.tables if n in views]
+    names = [n for n in check.meta.tables if n not in views]
+    names += sorted({t for v in used for t in v.tables} - set(names))
     tables = []
-    for name in check.meta.tables:
+    for name in names:
         if name not in catalog:
             raise CheckDefinitionError(f"check {check.id}: unknown table {name}")
         tables.append(catalog[name])
+    drop_views(lake, views)
     for tbl in tables:
         lake.execute(f'DROP TABLE IF EXISTS "{tbl.name}"')
     lake.ensure_tables(tables)
@@ -120,5 +126,7 @@ def run_case(lake: Lake, check: Check, case: Case, catalog: Mapping[str, Table])
             values.setdefault("_cq_id", str(uuid.uuid4()))
             rows.append(values)
         lake.insert_rows(tbl, rows)
-    got = {f.resource.uid: f.status for f in run_check(lake, check, {t.name for t in tables})}
+    present = {t.name for t in tables}
+    present |= ensure_views(lake, used, present)
+    got = {f.resource.uid: f.status for f in run_check(lake, check, present)}
     return CaseResult(check.id, case, got)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from opencwpp.checks.discovery import OUTPUT_COLUMNS, Check
+from opencwpp.checks.views import names_with_views
 from opencwpp.core.errors import CheckDefinitionError
 from opencwpp.core.models import Finding, ResourceRef, Status
 from opencwpp.lake.lake import Lake
@@ -74,7 +75,7 @@ def _not_assessed_scopes(lake: Lake, check: Check) -> list[Finding]:
 
 def run_check(lake: Lake, check: Check, table_names: set[str] | None = None) -> list[Finding]:
     """Runs one check; returns one finding per judged resource (plus NOT_ASSESSED scopes)."""
-    present = table_names if table_names is not None else lake.table_names()
+    present = table_names if table_names is not None else names_with_views(lake)
     missing = [t for t in check.meta.tables if t not in present]
     if missing:
         reason = "not collected: " + ", ".join(missing)
@@ -112,7 +113,7 @@ def run_check(lake: Lake, check: Check, table_names: set[str] | None = None) -> 
 
 def run_checks(lake: Lake, checks: Iterable[Check]) -> list[Finding]:
     """Runs every given check; findings in check order."""
-    present = lake.table_names()
+    present = names_with_views(lake)
     out: list[Finding] = []
     for check in checks:
         out.extend(run_check(lake, check, present))
