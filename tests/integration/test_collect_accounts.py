@@ -4,19 +4,21 @@ loopback proxy that can answer some requests itself (AccessDenied, ThrottlingExc
 from __future__ import annotations
 
 import http.client
+import re
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from opencwpp.collect.accounts import org_account_ids, sync_accounts
+from opencwpp.collect.accounts import assume_role, org_account_ids, sync_accounts
 from opencwpp.collect.aws.session import AwsContext
 from opencwpp.collect.base import load_resources
 from opencwpp.collect.sync import SyncFailed, sync_aws
@@ -255,3 +257,45 @@ def test_cli_sync_with_accounts_exits_non_zero_with_a_summary(
         check=False,
     )
     assert bad.returncode == 2 and "12 digits" in bad.stderr
+
+
+def short_lived_assume(upstream: str, seen: list[str]) -> Rule:
+    """Forwards AssumeRole but says its credentials expire in five minutes (inside botocore's
+    mandatory refresh window), so the next use of them must assume the role again."""
+    target = urlsplit(upstream)
+
+    def rule(operation: str, form: dict[str, list[str]]) -> Answer | None:
+        if operation != "AssumeRole":
+            return None
+        seen.append((form.get("RoleArn") or [""])[0])
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+        body = urlencode({k: v[0] for k, v in form.items()})
+        # moto routes by the signing scope; the signature itself is not checked.
+        auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sts/aws4_request"
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": auth}
+        conn.request("POST", "/", body, headers)
+        answer = conn.getresponse().read().decode()
+        conn.close()
+        soon = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        answer = re.sub(
+            r"<Expiration>[^<]*</Expiration>", f"<Expiration>{soon}</Expiration>", answer
+        )
+        return 200, "text/xml", answer.encode()
+
+    return rule
+
+
+def test_assumed_role_credentials_renew_before_they_expire(
+    moto_endpoint: str, org: dict[str, Any]
+) -> None:
+    seen: list[str] = []
+    with proxy(moto_endpoint, short_lived_assume(moto_endpoint, seen)) as url:
+        base = AwsContext(org["session"], endpoint_url=url, account_id=MANAGEMENT)
+        member = assume_role(base, org["member"], ROLE)
+        sqs = member.client("sqs", "us-east-1")
+        first = sqs.list_queues()["QueueUrls"]
+        second = sqs.list_queues()["QueueUrls"]
+    assert first == second and any(q.endswith("/member-q") for q in first)
+    assert len(seen) >= 3, seen  # the first AssumeRole, then one renewal before each call
+    assert set(seen) == {f"arn:aws:iam::{org['member']}:role/{ROLE}"}
+    assert member.account_id == org["member"]

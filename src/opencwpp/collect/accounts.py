@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import boto3
+import botocore.session
+from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from opencwpp.collect.aws.session import AwsContext, credentials_error
@@ -66,23 +68,60 @@ def role_arn(account_id: str, role_name: str, region: str | None = None) -> str:
     return f"arn:{partition_of(region)}:iam::{account_id}:role/{role_name}"
 
 
+class _AssumedRoleProvider(CredentialProvider):  # type: ignore[misc]
+    """Hands botocore credentials that re-assume the role before they expire."""
+
+    METHOD = "opencwpp-assume-role"
+    CANONICAL_NAME = "opencwpp-assume-role"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self._credentials
+
+
+def assumed_role_session(
+    base: AwsContext, arn: str, external_id: str | None = None
+) -> boto3.Session:
+    """A boto3 session in the role `arn`, whose credentials renew themselves.
+
+    A sync of a large Organization can outlast the one hour an AssumeRole session lasts, so the
+    credentials are refreshable: botocore calls AssumeRole again shortly before they expire. The
+    session shares the base session's model loader, so each extra account does not parse the
+    service models (tens of MB) again.
+    """
+    kwargs = {"ExternalId": external_id} if external_id else {}
+
+    def fetch() -> dict[str, str]:
+        creds = base.client("sts").assume_role(
+            RoleArn=arn, RoleSessionName=ROLE_SESSION_NAME, **kwargs
+        )["Credentials"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=fetch(), refresh_using=fetch, method=_AssumedRoleProvider.METHOD
+    )
+    core = botocore.session.get_session()
+    core.register_component("data_loader", base.session._session.get_component("data_loader"))
+    core.register_component(
+        "credential_provider", CredentialResolver([_AssumedRoleProvider(credentials)])
+    )
+    return boto3.Session(botocore_session=core, region_name=base.default_region)
+
+
 def assume_role(
     base: AwsContext, account_id: str, role_name: str, external_id: str | None = None
 ) -> AwsContext:
     """A context in `account_id` through STS AssumeRole (session name `opencwpp`)."""
-    kwargs = {"ExternalId": external_id} if external_id else {}
-    answer = base.client("sts").assume_role(
-        RoleArn=role_arn(account_id, role_name, base.default_region),
-        RoleSessionName=ROLE_SESSION_NAME,
-        **kwargs,
-    )
-    creds = answer["Credentials"]
-    session = boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=base.default_region,
-    )
+    arn = role_arn(account_id, role_name, base.default_region)
+    session = assumed_role_session(base, arn, external_id)
     return AwsContext(session, endpoint_url=base.endpoint_url, account_id=account_id)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +51,9 @@ STATUS_OK = "ok"
 STATUS_NOT_ASSESSED = "not_assessed"
 STATUS_FAILED = "failed"
 DEFAULT_WORKERS = 8
+_UNITS_AHEAD_PER_WORKER = 2
+# What the pool fetches: one resource of one account in one region (None: a global service).
+Unit = tuple[SessionContext, Resource, str | None]
 # The expected failures of a scope (table, account, region), one row each: what the issue calls
 # `cwpp_sync_errors`. A view, so it never disagrees with `cwpp_sync_scopes`.
 SYNC_ERRORS_VIEW = "cwpp_sync_errors"
@@ -243,7 +246,7 @@ def sync_targets(
     accounts, passed in `account_failures`). Unusable credentials abort (CredentialsError).
     """
     selected = _select(resources)
-    units: list[tuple[SessionContext, Resource, str | None]] = []
+    units: list[Unit] = []
     for target in targets:
         ctx = target.context
         units += [(ctx, r, None) for r in selected if r.global_service]
@@ -260,18 +263,36 @@ def sync_targets(
     prepare(lake)
     sync_time = report.started_at
     many = len(targets) > 1
-    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(units) or 1)))
+    workers = max(1, min(max_workers, len(units) or 1))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    pending = iter(units)
+    futures: dict[Future[tuple[Rows, str, str]], Unit] = {}
+
+    def submit_next() -> None:
+        unit = next(pending, None)
+        if unit is not None:
+            ctx, resource, region = unit
+            futures[pool.submit(_fetch, resource, ctx, region)] = unit
+
     try:
-        futures: dict[Future[tuple[Rows, str, str]], tuple[SessionContext, Resource, str | None]]
-        futures = {pool.submit(_fetch, r, ctx, reg): (ctx, r, reg) for ctx, r, reg in units}
-        for done, future in enumerate(as_completed(futures), start=1):
-            ctx, resource, region = futures[future]
-            scope = Scope(ctx.account_id, region)
-            outcome = _load(lake, resource, scope, future.result(), report.run_id, sync_time)
-            report.outcomes.append(outcome)
-            if progress is not None:
-                label = f"{ctx.account_id}/{resource.name}" if many else resource.name
-                progress(label, region, done, len(units))
+        # Only a few units ahead of the writer: fetched rows wait in memory until written, so
+        # memory follows the largest units, not the size of the estate.
+        for _ in range(workers * _UNITS_AHEAD_PER_WORKER):
+            submit_next()
+        done = 0
+        while futures:
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                ctx, resource, region = futures.pop(future)
+                submit_next()
+                scope = Scope(ctx.account_id, region)
+                outcome = _load(lake, resource, scope, future.result(), report.run_id, sync_time)
+                report.outcomes.append(outcome)
+                done += 1
+                if progress is not None:
+                    label = f"{ctx.account_id}/{resource.name}" if many else resource.name
+                    progress(label, region, done, len(units))
+            del finished, future  # their rows are written; let them go before the next units
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     report.finished_at = datetime.now(UTC)

@@ -1,0 +1,243 @@
+"""Collector: sync wall time, resources/s, API calls, peak RSS and API-wait share as the estate grows.
+
+For each size a moto server (its own process, on loopback) gets a fresh estate spread over two
+accounts and three regions: EC2 instances, security groups with rules, EBS volumes, SQS queues and
+SNS topics per region; IAM roles and S3 buckets per account. Then `cwpp sync aws` runs in a child
+process (`_sync_child.py`), so wall, CPU and peak RSS are the collector's alone, and its HTTP
+layer is timed: the share of wall time with no request in flight is our own overhead.
+
+Targets (issue: AWS inventory): peak RSS under 500 MB at 50k resources, growing sub-linearly;
+overhead under 20 % of wall time.
+
+    python bench/sync_bench.py                  # 1k, 10k, 50k
+    python bench/sync_bench.py --sizes 1000 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+HERE = Path(__file__).parent
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+ACCOUNTS = ("123456789012", "210987654321")
+ROLE = "cwpp-bench-reader"
+MIX = {"instances": 0.40, "groups": 0.15, "volumes": 0.15, "queues": 0.10, "topics": 0.05}
+GLOBAL_MIX = {"roles": 0.10, "buckets": 0.05}
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:*"}
+        ],
+    }
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env() -> dict[str, str]:
+    empty = Path(tempfile.gettempdir()) / "cwpp-bench-empty-aws-config"
+    empty.write_text("")
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    """A moto server in its own process on a free loopback port."""
+    port = _free_port()
+    code = "import sys; from moto.server import main; main(sys.argv[1:])"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "-H", "127.0.0.1", "-p", str(port)],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=open(Path(tempfile.gettempdir()) / "cwpp-bench-moto.log", "wb"),  # noqa: SIM115
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310 (loopback only)
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("moto server did not start")
+
+
+def _session(url: str, account: str) -> boto3.Session:
+    if account == ACCOUNTS[0]:
+        return boto3.Session(region_name=REGIONS[0])
+    sts = boto3.client("sts", endpoint_url=url, region_name=REGIONS[0])
+    creds = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="bench"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=REGIONS[0],
+    )
+
+
+def _regional(session: boto3.Session, url: str, region: str, count: dict[str, int], tag: str) -> int:
+    ec2 = session.client("ec2", endpoint_url=url, region_name=region)
+    sqs = session.client("sqs", endpoint_url=url, region_name=region)
+    sns = session.client("sns", endpoint_url=url, region_name=region)
+    made = 0
+    left = count["instances"]
+    while left > 0:
+        batch = min(left, 500)
+        ec2.run_instances(ImageId="ami-12345678", MinCount=batch, MaxCount=batch)
+        left -= batch
+        made += batch
+    for i in range(count["groups"]):
+        gid = ec2.create_security_group(GroupName=f"sg-{tag}-{i}", Description="bench")["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=gid,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 22 + i % 3000,
+                    "ToPort": 22 + i % 3000,
+                    "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+                }
+            ],
+        )
+    for i in range(count["volumes"]):
+        ec2.create_volume(AvailabilityZone=f"{region}a", Size=8, Encrypted=i % 2 == 0)
+    for i in range(count["queues"]):
+        sqs.create_queue(QueueName=f"q-{tag}-{i}")
+    for i in range(count["topics"]):
+        sns.create_topic(Name=f"t-{tag}-{i}")
+    return made + count["groups"] + count["volumes"] + count["queues"] + count["topics"]
+
+
+def _global(session: boto3.Session, url: str, count: dict[str, int], tag: str) -> int:
+    iam = session.client("iam", endpoint_url=url)
+    s3 = session.client("s3", endpoint_url=url, region_name=REGIONS[0])
+    for i in range(count["roles"]):
+        iam.create_role(RoleName=f"role-{tag}-{i}", AssumeRolePolicyDocument=TRUST)
+    for i in range(count["buckets"]):
+        s3.create_bucket(Bucket=f"bench-{tag}-{i}")
+    return count["roles"] + count["buckets"]
+
+
+def build_estate(url: str, size: int) -> int:
+    """About `size` resources over ACCOUNTS x REGIONS; returns how many were made."""
+    per_scope = {k: round(size * v / (len(ACCOUNTS) * len(REGIONS))) for k, v in MIX.items()}
+    per_account = {k: round(size * v / len(ACCOUNTS)) for k, v in GLOBAL_MIX.items()}
+    jobs: list[Callable[[], int]] = []
+    for account in ACCOUNTS:
+        session = _session(url, account)
+        jobs.append(lambda s=session, a=account: _global(s, url, per_account, a))
+        for region in REGIONS:
+            tag = f"{account}-{region}"
+            jobs.append(lambda s=session, r=region, t=tag: _regional(s, url, r, per_scope, t))
+    # One at a time: moto is not safe under concurrent writes ("dictionary changed size").
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return sum(pool.map(lambda job: job(), jobs))
+
+
+def run_sync(url: str, lake: str) -> dict[str, Any]:
+    """`cwpp sync aws` over both accounts in a child process; wall, CPU, RSS and API figures."""
+    stats = Path(tempfile.mkstemp(suffix=".json")[1])
+    args = [
+        "sync",
+        "aws",
+        "--endpoint-url",
+        url,
+        "--regions",
+        ",".join(REGIONS),
+        "--accounts",
+        ",".join(ACCOUNTS),
+        "--org-role",
+        ROLE,
+        "--lake",
+        lake,
+    ]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "_sync_child.py"), str(stats), *args],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    figures = json.loads(stats.read_text() or "{}")
+    stats.unlink()
+    return {
+        "exit": os.waitstatus_to_exitcode(status),
+        "stderr": err.strip().splitlines()[-3:],
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
+        **figures,
+    }
+
+
+def main() -> int:
+    """Runs each size on a fresh emulator and prints one row per size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    args = parser.parse_args()
+    os.environ.update(_env())
+    header = (
+        f"{'resources':>9} {'build s':>8} {'sync s':>7} {'res/s':>7} {'calls':>6} "
+        f"{'cpu s':>6} {'peak MB':>8} {'api wait':>8} {'overhead':>8}  exit"
+    )
+    print(header)
+    for size in args.sizes:
+        proc, url = start_moto()
+        try:
+            started = time.perf_counter()
+            made = build_estate(url, size)
+            built = time.perf_counter() - started
+            with tempfile.TemporaryDirectory() as tmp:
+                result = run_sync(url, f"duckdb:///{tmp}/lake.duckdb")
+        finally:
+            proc.terminate()
+            proc.wait()
+        wall = result["wall"]
+        inner = result.get("sync_wall") or wall
+        wait = result.get("api_wait", 0.0)
+        print(
+            f"{made:>9} {built:>8.1f} {wall:>7.1f} {made / wall:>7.0f} {result.get('calls', 0):>6} "
+            f"{result['cpu']:>6.1f} {result['rss_mb']:>8.0f} {wait / inner:>8.0%} "
+            f"{1 - wait / inner:>8.0%}  {result['exit']}",
+            flush=True,
+        )
+        if result["exit"] != 0:
+            print("   ", *result["stderr"], sep="\n    ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
