@@ -54,7 +54,8 @@ NOT_CONFIGURED_CODES = frozenset(
 _UNAVAILABLE_HTTP_STATUS = frozenset({404, 500, 501})
 
 READ_ONLY_PREFIXES = ("List", "Get", "Describe")
-READ_ONLY_EXCEPTIONS = frozenset({"iam:GenerateCredentialReport"})
+# API Gateway names its IAM actions after HTTP verbs; GET is its only read.
+READ_ONLY_EXCEPTIONS = frozenset({"iam:GenerateCredentialReport", "apigateway:GET"})
 
 
 class SessionContext(Protocol):
