@@ -6,7 +6,7 @@ STAMP   = $(VENV)/.installed
 LAKE   ?= duckdb://$(CURDIR)/out/demo-lake.duckdb
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test lint typecheck unit integration bench clean
+.PHONY: help install demo test lint typecheck unit integration bench bench-peers clean
 
 help:
 	@echo "make demo   - install, then scan an emulated AWS estate into a DuckDB lake and report"
@@ -41,10 +41,16 @@ integration: $(STAMP)
 
 test: lint typecheck
 	bash scripts/install-browser.sh
+	bash scripts/install-azurite.sh
 	$(BIN)/pytest tests -q -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# opencwpp vs Prowler and ScoutSuite (each in its own venv under bench/) on one moto estate.
+PEERS_ARGS ?= --scales 1x3,10x2
+bench-peers: $(STAMP)
+	$(BIN)/python -m bench.peers $(PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

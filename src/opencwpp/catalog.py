@@ -9,6 +9,7 @@ Checks may read any of them; their cases and `cwpp checks test` build tables fro
 
 from __future__ import annotations
 
+from opencwpp.collect.azure.base import azure_tables
 from opencwpp.collect.base import all_tables
 from opencwpp.collect.sync import SYNC_SCOPES
 from opencwpp.detect.ingest.table import EVENTS
@@ -19,6 +20,8 @@ from opencwpp.vuln.tables import DB_TABLES, PACKAGES
 def lake_tables() -> dict[str, Table]:
     """All table models, by name."""
     tables = dict(all_tables())
+    for name, tbl in azure_tables().items():
+        tables.setdefault(name, tbl)
     for tbl in (SYNC_SCOPES, *DB_TABLES, PACKAGES, EVENTS):
         tables.setdefault(tbl.name, tbl)
     return tables

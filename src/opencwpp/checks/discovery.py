@@ -102,3 +102,8 @@ def discover(root: Path) -> Registry[Check]:
 def builtin_checks() -> Registry[Check]:
     """The checks that ship with opencwpp."""
     return discover(BUILTIN_ROOT)
+
+
+def provider_checks(provider: str) -> list[Check]:
+    """The built-in checks of one cloud (`aws`, `azure`): a scan of one cloud runs only those."""
+    return [c for c in builtin_checks() if c.meta.provider == provider]

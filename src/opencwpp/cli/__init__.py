@@ -10,6 +10,7 @@ import typer
 from opencwpp import __version__
 from opencwpp.cli import (
     aws,
+    azure_commands,
     checks,
     compliance_commands,
     demo,
@@ -31,6 +32,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(aws.sync_app, name="sync")
+aws.sync_app.command("azure")(azure_commands.sync_azure_command)
+aws.scan_app.command("azure")(azure_commands.scan_azure_command)
+aws.permissions_app.command("azure")(azure_commands.permissions_azure_command)
 app.add_typer(aws.scan_app, name="scan")
 app.add_typer(aws.permissions_app, name="permissions")
 app.add_typer(checks.checks_app, name="checks")

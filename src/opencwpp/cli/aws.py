@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from opencwpp.assess import assess, failures_at_or_above, select_checks
+from opencwpp.assess import assess, failures_at_or_above
+from opencwpp.checks import provider_checks
 from opencwpp.cli import common
 from opencwpp.cli.common import console, err_console
 from opencwpp.collect.accounts import (
@@ -220,7 +221,7 @@ def scan_aws_command(
             )
         except SyncFailed as failed:
             sync_failure = failed  # assess what was collected, then report the failure
-        result = assess(opened, select_checks(), common.mutelist_of(cfg))
+        result = assess(opened, provider_checks("aws"), common.mutelist_of(cfg))
         console.print(report_console.summary_panel(report_data(opened, run_id=result.run_id)))
     if sync_failure is not None:
         raise sync_failure

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import boto3
 
-from opencwpp.assess import AssessResult, assess, select_checks
+from opencwpp.assess import AssessResult, assess
+from opencwpp.checks import provider_checks
 from opencwpp.collect.aws.session import AwsContext
 from opencwpp.collect.base import load_resources
 from opencwpp.collect.sync import SyncReport, sync_aws
@@ -52,6 +53,6 @@ def run_demo(lake: Lake, report_path: Path, progress: SyncProgress | None = None
         context = AwsContext(session, endpoint_url=endpoint)
         resources = [r for r in load_resources() if r.name not in EMULATOR_LACKS]
         synced = sync_aws(lake, context, list(DEMO_REGIONS), resources, progress=progress)
-    assessment = assess(lake, select_checks())
+    assessment = assess(lake, provider_checks("aws"))
     write_report(report_data(lake, run_id=assessment.run_id), get_format("html"), report_path)
     return DemoResult(estate, synced, assessment, report_path)

@@ -94,8 +94,12 @@ class Table:
 
     @property
     def account_column(self) -> str | None:
-        """The column holding the account id (some CloudQuery tables say `request_account_id`)."""
-        return next((c for c in ("account_id", "request_account_id") if self.has_column(c)), None)
+        """The column holding the account id (some CloudQuery tables say `request_account_id`).
+
+        Azure tables hold the subscription, their account, in `subscription_id`.
+        """
+        names = ("account_id", "request_account_id", "subscription_id")
+        return next((c for c in names if self.has_column(c)), None)
 
     @property
     def region_column(self) -> str | None:
