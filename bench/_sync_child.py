@@ -66,7 +66,9 @@ def main() -> int:
     except SystemExit as exc:
         code = int(exc.code or 0)
     wall = time.perf_counter() - started
-    stats_file.write_text(json.dumps({"calls": clock.calls, "api_wait": clock.waiting, "sync_wall": wall}))
+    stats_file.write_text(
+        json.dumps({"calls": clock.calls, "api_wait": clock.waiting, "sync_wall": wall})
+    )
     return code
 
 

@@ -1,4 +1,4 @@
-"""Collector: sync wall time, resources/s, API calls, peak RSS and API-wait share as the estate grows.
+"""Collector: sync wall time, resources/s, API calls, peak RSS and API-wait share by estate size.
 
 For each size a moto server (its own process, on loopback) gets a fresh estate spread over two
 accounts and three regions: EC2 instances, security groups with rules, EBS volumes, SQS queues and
@@ -81,7 +81,7 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310 (loopback only)
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
             return proc, url
         except OSError:
             time.sleep(0.1)
@@ -93,9 +93,9 @@ def _session(url: str, account: str) -> boto3.Session:
     if account == ACCOUNTS[0]:
         return boto3.Session(region_name=REGIONS[0])
     sts = boto3.client("sts", endpoint_url=url, region_name=REGIONS[0])
-    creds = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="bench"
-    )["Credentials"]
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="bench")[
+        "Credentials"
+    ]
     return boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -104,7 +104,9 @@ def _session(url: str, account: str) -> boto3.Session:
     )
 
 
-def _regional(session: boto3.Session, url: str, region: str, count: dict[str, int], tag: str) -> int:
+def _regional(
+    session: boto3.Session, url: str, region: str, count: dict[str, int], tag: str
+) -> int:
     ec2 = session.client("ec2", endpoint_url=url, region_name=region)
     sqs = session.client("sqs", endpoint_url=url, region_name=region)
     sns = session.client("sns", endpoint_url=url, region_name=region)

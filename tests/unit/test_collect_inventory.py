@@ -365,3 +365,23 @@ def test_cloudtrail_selectors_become_field_rows() -> None:
         (1, "advanced", "resources.ARN", "NotStartsWith", "arn:aws:s3:::b/"),
     }
     assert _fields({}) == set()
+
+
+def test_trail_and_load_balancer_tags_are_flat_objects_as_cloudquery_has_them() -> None:
+    from opencwpp.collect.aws.cloudtrail import TRAILS
+    from opencwpp.collect.aws.elbv2 import LISTENERS, LOAD_BALANCERS, transform_load_balancer
+
+    tags = [{"Key": "team", "Value": "<img src=x>"}]
+    trail = {"TrailARN": "arn:aws:cloudtrail:eu-west-1:0:trail/t", "Name": "t"}
+    rows = transform_trail(ACCOUNT, REGION, {"trail": trail, "selectors": {}, "tags": tags})
+    assert rows[TRAILS][0]["tags"] == {"team": "<img src=x>"}
+    lb_arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/a/1"
+    listener = {"ListenerArn": f"{lb_arn}/l1", "Port": 80, "Protocol": "HTTP"}
+    details = {
+        "load_balancer": {"LoadBalancerArn": lb_arn, "LoadBalancerName": "a"},
+        "listeners": [listener],
+        "tags": {lb_arn: tags, listener["ListenerArn"]: tags},
+    }
+    out = transform_load_balancer(ACCOUNT, REGION, details)
+    assert out[LOAD_BALANCERS][0]["tags"] == {"team": "<img src=x>"}
+    assert out[LISTENERS][0]["tags"] == {"team": "<img src=x>"}

@@ -15,7 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opencwpp.collect.aws._shape import columns, empty, extend, need_region, shape, with_ids
+from opencwpp.collect.aws._shape import (
+    columns,
+    empty,
+    extend,
+    need_region,
+    shape,
+    tags_of,
+    with_ids,
+)
 from opencwpp.collect.base import Resource, Row, Rows, SessionContext, register, strip_metadata
 from opencwpp.lake.schema import cq_id, table
 
@@ -120,7 +128,7 @@ def transform_trail(account_id: str, region: str, details: Mapping[str, Any]) ->
         trail_arn=trail_arn,
         status=details.get("status"),
         cloudwatch_logs_log_group_name=log_group_name(trail.get("CloudWatchLogsLogGroupArn")),
-        tags=details.get("tags", []),
+        tags=tags_of(details.get("tags", [])),
     )
     parent = with_ids(TRAILS, row)
     out = empty([TRAILS, EVENT_SELECTORS, SELECTOR_FIELDS])

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opencwpp.collect.aws._shape import columns, empty, extend, need_region, shape, with_ids
+from opencwpp.collect.aws._shape import (
+    columns,
+    empty,
+    extend,
+    need_region,
+    shape,
+    tags_of,
+    with_ids,
+)
 from opencwpp.collect.base import Resource, Rows, SessionContext, paginate, register
 from opencwpp.lake.schema import table
 
@@ -53,7 +61,8 @@ def transform_load_balancer(account_id: str, region: str, details: Mapping[str, 
     tags = details.get("tags", {})
     base: dict[str, Any] = {"account_id": account_id, "region": region}
     parent = with_ids(
-        LOAD_BALANCERS, shape(LOAD_BALANCERS, lb, arn=lb_arn, tags=tags.get(lb_arn, []), **base)
+        LOAD_BALANCERS,
+        shape(LOAD_BALANCERS, lb, arn=lb_arn, tags=tags_of(tags.get(lb_arn, [])), **base),
     )
     out = empty(LB_TABLES)
     out[LOAD_BALANCERS].append(parent)
@@ -62,7 +71,9 @@ def transform_load_balancer(account_id: str, region: str, details: Mapping[str, 
         out[ATTRIBUTES].append(with_ids(ATTRIBUTES, row, parent))
     for listener in details.get("listeners", []):
         listener_arn = listener["ListenerArn"]
-        row = shape(LISTENERS, listener, arn=listener_arn, tags=tags.get(listener_arn, []), **base)
+        row = shape(
+            LISTENERS, listener, arn=listener_arn, tags=tags_of(tags.get(listener_arn, [])), **base
+        )
         out[LISTENERS].append(with_ids(LISTENERS, row, parent))
     return out
 
