@@ -18,7 +18,13 @@ import yaml
 
 from opencwpp.checks.discovery import Check
 from opencwpp.checks.engine import run_check
-from opencwpp.checks.views import builtin_views, drop_views, ensure_views
+from opencwpp.checks.views import (
+    base_tables,
+    builtin_views,
+    drop_views,
+    ensure_views,
+    with_dependencies,
+)
 from opencwpp.core.errors import CheckDefinitionError
 from opencwpp.core.models import Status
 from opencwpp.lake.lake import Lake
@@ -98,9 +104,9 @@ def run_case(lake: Lake, check: Check, case: Case, catalog: Mapping[str, Table])
     """Loads the case's rows into empty tables of `lake`, runs the check, compares."""
     now = datetime.now(UTC)
     views = builtin_views()
-    used = [views.get(n) for n in check.meta.tables if n in views]
+    used = with_dependencies([views.get(n) for n in check.meta.tables if n in views], views)
     names = [n for n in check.meta.tables if n not in views]
-    names += sorted({t for v in used for t in v.tables} - set(names))
+    names += sorted(base_tables(used) - set(names))
     tables = []
     for name in names:
         if name not in catalog:

@@ -57,18 +57,51 @@ def builtin_views() -> Registry[View]:
     return views
 
 
+def in_dependency_order(views: Iterable[View]) -> list[View]:
+    """The views with each one after the views it reads (a view may read another view)."""
+    pending = {v.name: v for v in views}
+    ordered: list[View] = []
+    while pending:
+        ready = [v for v in pending.values() if not (v.tables & pending.keys() - {v.name})]
+        if not ready:
+            raise CheckDefinitionError(f"views read each other in a cycle: {sorted(pending)}")
+        for view in sorted(ready, key=lambda v: v.name):
+            ordered.append(pending.pop(view.name))
+    return ordered
+
+
+def with_dependencies(views: Iterable[View], registry: Registry[View]) -> list[View]:
+    """The views and every view they read, transitively, in dependency order."""
+    found: dict[str, View] = {}
+    stack = list(views)
+    while stack:
+        view = stack.pop()
+        if view.name not in found:
+            found[view.name] = view
+            stack += [registry.get(t) for t in view.tables if t in registry]
+    return in_dependency_order(found.values())
+
+
+def base_tables(views: Iterable[View]) -> set[str]:
+    """The lake tables (not views) the views read."""
+    views = list(views)
+    names = {v.name for v in views}
+    return {t for v in views for t in v.tables} - names
+
+
 def drop_views(lake: Lake, views: Iterable[View]) -> None:
-    """Drops the views (PostgreSQL refuses to drop a table a view still reads)."""
-    for view in views:
+    """Drops the views, readers first (PostgreSQL refuses to drop what a view still reads)."""
+    for view in reversed(in_dependency_order(views)):
         lake.execute(f'DROP VIEW IF EXISTS "{view.name}"')
 
 
 def ensure_views(lake: Lake, views: Iterable[View], present: set[str]) -> set[str]:
-    """(Re)creates each view whose tables are all in `present`; returns the names created."""
-    created = set()
-    for view in views:
-        lake.execute(f'DROP VIEW IF EXISTS "{view.name}"')
-        if view.tables <= present:
+    """(Re)creates each view whose tables (or views) are all present; returns the names created."""
+    ordered = in_dependency_order(views)
+    drop_views(lake, ordered)
+    created: set[str] = set()
+    for view in ordered:
+        if view.tables <= present | created:
             lake.execute(f'CREATE VIEW "{view.name}" AS {transpile(view.sql, lake.dialect)}')
             created.add(view.name)
     return created
