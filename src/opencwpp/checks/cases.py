@@ -31,6 +31,9 @@ from opencwpp.lake.lake import Lake
 from opencwpp.lake.schema import TIMESTAMP, Table
 
 _RELATIVE = re.compile(r"^@now(?:([+-])(\d+)([dhm]))?$")
+# In text and JSON values: `@now-91d` becomes an ISO-8601 UTC time, `@today-30d` a date, as
+# API payloads (credential reports, release calendars, certificate dates) spell them.
+_RELATIVE_TEXT = re.compile(r"^@(now|today)(?:([+-])(\d+)([dhm]))?$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
@@ -55,6 +58,23 @@ class CaseResult:
     def ok(self) -> bool:
         """Whether the check said exactly what the case expects."""
         return self.got == self.case.expect
+
+
+def _relative_text(value: Any, now: datetime) -> Any:
+    """`value` with every `@now±N` / `@today±N` string (at any depth) made absolute."""
+    if isinstance(value, dict):
+        return {k: _relative_text(v, now) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative_text(v, now) for v in value]
+    match = _RELATIVE_TEXT.match(value) if isinstance(value, str) else None
+    if match is None:
+        return value
+    kind, sign, amount, unit = match.groups()
+    moment = now
+    if sign:
+        delta = timedelta(**{_UNITS[unit]: int(amount)})
+        moment = now + delta if sign == "+" else now - delta
+    return moment.date().isoformat() if kind == "today" else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _timestamp(value: Any, now: datetime) -> Any:
@@ -126,7 +146,7 @@ def run_case(lake: Lake, check: Check, case: Case, catalog: Mapping[str, Table])
                     + ", ".join(sorted(unknown))
                 )
             values = {
-                k: _timestamp(v, now) if tbl.column_type(k) == TIMESTAMP else v
+                k: _timestamp(v, now) if tbl.column_type(k) == TIMESTAMP else _relative_text(v, now)
                 for k, v in row.items()
             }
             values.setdefault("_cq_id", str(uuid.uuid4()))
