@@ -1,22 +1,5 @@
-WITH open_rules AS (
-    SELECT
-        r.group_arn,
-        r.ip_protocol,
-        r.from_port,
-        r.to_port,
-        lower(r.ip_protocol) IN ('-1', 'all') AS all_protocols,
-        CASE WHEN lower(r.ip_protocol) IN ('-1', 'all') THEN 'all traffic'
-             ELSE CASE WHEN lower(r.ip_protocol) IN ('tcp', '6') THEN 'tcp'
-                       WHEN lower(r.ip_protocol) IN ('udp', '17') THEN 'udp'
-                       ELSE r.ip_protocol END
-                  || ' ' || CAST(r.from_port AS VARCHAR)
-                  || CASE WHEN r.to_port <> r.from_port THEN '-' || CAST(r.to_port AS VARCHAR) ELSE '' END
-        END || ' from ' || COALESCE(r.cidr_ipv4, r.cidr_ipv6) AS label
-    FROM cwpp_aws_ec2_security_group_rules AS r
-    WHERE r.direction = 'ingress'
-      AND (split_part(r.cidr_ipv4, '/', 2) = '0' OR split_part(r.cidr_ipv6, '/', 2) = '0')
-),
-db_ports AS (
+-- Which rules open a group to the whole internet is judged once, in the shared view.
+WITH db_ports AS (
     SELECT * FROM (VALUES
         (3306, 'MySQL'), (5432, 'PostgreSQL'), (1433, 'SQL Server'), (1521, 'Oracle'),
         (27017, 'MongoDB'), (6379, 'Redis'), (9200, 'Elasticsearch')
@@ -27,10 +10,10 @@ offending AS (
         o.group_arn,
         string_agg(DISTINCT CAST(p.port AS VARCHAR) || ' ' || p.engine, ', ' ORDER BY CAST(p.port AS VARCHAR) || ' ' || p.engine) AS ports,
         string_agg(DISTINCT o.label, ', ' ORDER BY o.label) AS labels
-    FROM open_rules AS o
+    FROM cwpp_aws_ec2_internet_ingress_rules AS o
     JOIN db_ports AS p
-      ON o.all_protocols
-      OR (lower(o.ip_protocol) IN ('tcp', '6') AND o.from_port <= p.port AND o.to_port >= p.port)
+      ON o.protocol = 'all'
+      OR (o.protocol = 'tcp' AND o.from_port <= p.port AND o.to_port >= p.port)
     GROUP BY o.group_arn
 )
 SELECT
