@@ -179,3 +179,105 @@ def test_exposure_findings_public_cross_account_and_restricted(lake: Lake) -> No
     assert (CROSS_ACCOUNT, f"arn:aws:iam::{A}:role/partner") not in {
         (f.check_id, f.resource.uid) for f in trusted
     }
+
+
+MANAGEMENT = "999988887777"
+SCP_ARN = f"arn:aws:organizations::{MANAGEMENT}:policy/o-1/service_control_policy"
+
+
+def _organization(lake: Lake, *, member_parent: str | None = "ou-ab12-apps") -> None:
+    """An Organization: root > OU apps > account A; an SCP on the OU denies all of S3."""
+    from opencwpp.collect.aws import organizations as org
+
+    full = {"Version": "2012-10-17", "Statement": [allow("*")]}
+    no_s3 = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}],
+    }
+    base = {"request_account_id": MANAGEMENT}
+    policies = [
+        {
+            "account_id": MANAGEMENT,
+            "id": pid,
+            "arn": f"{SCP_ARN}/{pid}",
+            "type": "SERVICE_CONTROL_POLICY",
+            "name": pid,
+            "content": body,
+        }
+        for pid, body in (("p-full", full), ("p-nos3", no_s3))
+    ]
+    targets = [
+        {
+            "account_id": MANAGEMENT,
+            "policy_id": pid,
+            "policy_arn": f"{SCP_ARN}/{pid}",
+            "target_id": target,
+        }
+        for pid, target in (
+            ("p-full", "r-ab12"),
+            ("p-full", "ou-ab12-apps"),
+            ("p-full", A),
+            ("p-full", MANAGEMENT),
+            ("p-nos3", "ou-ab12-apps"),
+            ("p-nos3", MANAGEMENT),
+        )
+    ]
+    parents = [{**base, "id": MANAGEMENT, "parent_id": "r-ab12", "type": "ROOT"}]
+    if member_parent:
+        parents.append({**base, "id": A, "parent_id": member_parent, "type": "ORGANIZATIONAL_UNIT"})
+    lake.replace_scope(
+        Scope(MANAGEMENT, None),
+        {
+            org.ORGANIZATIONS: [
+                {
+                    **base,
+                    "arn": "arn:aws:organizations::o-1",
+                    "id": "o-1",
+                    "master_account_id": MANAGEMENT,
+                }
+            ],
+            org.ACCOUNTS: [
+                {
+                    **base,
+                    "arn": f"arn:aws:organizations::{MANAGEMENT}:account/o-1/{a}",
+                    "id": a,
+                    "status": "ACTIVE",
+                }
+                for a in (A, MANAGEMENT)
+            ],
+            org.ACCOUNT_PARENTS: parents,
+            org.OU_PARENTS: [{**base, "id": "ou-ab12-apps", "parent_id": "r-ab12", "type": "ROOT"}],
+            org.POLICIES: policies,
+            org.POLICY_TARGETS: targets,
+        },
+    )
+
+
+def test_collected_scps_apply_to_member_accounts_only(lake: Lake) -> None:
+    _fill(lake)
+    _organization(lake)
+    estate = load_estate(lake)
+    assert estate.scp_for(MANAGEMENT) is None  # SCPs never restrict the management account
+    levels = estate.scp_for(A)
+    assert levels is not None and [len(level) for level in levels] == [1, 2, 1]
+    rows = who_can(estate, "s3:GetObject", "arn:aws:s3:::vault/*")
+    decisions = {r.principal_arn: r.decision for r in rows}
+    assert decisions[f"arn:aws:iam::{A}:user/reader"] == "ExplicitDeny"
+    assert not [r for r in rows if r.decision == "Allow"]
+    # Outside S3 the SCPs allow what the identity policies allow.
+    passers = who_can(estate, "iam:PassRole", f"arn:aws:iam::{A}:role/box")
+    assert f"arn:aws:iam::{A}:user/dev" in {
+        r.principal_arn for r in passers if r.decision == "Allow"
+    }
+
+
+def test_an_incomplete_ou_path_applies_no_scps_and_says_so(lake: Lake) -> None:
+    _fill(lake)
+    _organization(lake, member_parent=None)
+    estate = load_estate(lake)
+    assert estate.scp_for(A) is None
+    assert any(A in w and "OU path is incomplete" in w for w in estate.warnings)
+    rows = who_can(estate, "s3:GetObject", "arn:aws:s3:::vault/*")
+    assert f"arn:aws:iam::{A}:user/reader" in {
+        r.principal_arn for r in rows if r.decision == "Allow"
+    }

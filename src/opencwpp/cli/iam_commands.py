@@ -82,7 +82,11 @@ def simulate_command(
 # -- analyses over the lake --------------------------------------------------------------------
 
 LakeOpt = common.LakeOption
-ScpOpt = typer.Option(None, "--scp", help="JSON file: the Organization's SCPs, a list of levels.")
+ScpOpt = typer.Option(
+    None,
+    "--scp",
+    help="JSON file of SCP levels for every account, instead of the collected Organization's.",
+)
 FormatOpt = typer.Option("table", "--format", "-f", help="table or json.")
 
 

@@ -133,7 +133,7 @@ class Access:
             found = PolicySet(
                 identity=[p.document for p in principal.policies],
                 boundary=principal.boundary.document if principal.boundary else None,
-                scp=self.estate.scp,
+                scp=self.estate.scp_for(principal.account_id),
             )
             self._sets[key] = found
         return found

@@ -96,7 +96,16 @@ class Estate:
     targets: list[Target] = field(default_factory=list)
     carriers: list[Carrier] = field(default_factory=list)
     scp: Sequence[Sequence[Document]] | None = None
+    scp_by_account: Mapping[str, Sequence[Sequence[Document]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    def scp_for(self, account_id: str) -> Sequence[Sequence[Document]] | None:
+        """The SCP levels over an account: those given explicitly, else the collected ones.
+
+        None for an account outside the Organization and for its management account, which
+        SCPs never restrict.
+        """
+        return self.scp if self.scp is not None else self.scp_by_account.get(account_id)
 
     def users(self) -> list[Principal]:
         """The users, in ARN order."""

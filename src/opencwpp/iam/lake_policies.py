@@ -3,8 +3,8 @@
 Per user: its inline and attached managed policies (default version) plus those of its groups,
 and its permissions boundary; per role: the same and its trust policy. Resource policies come
 from the S3, KMS, SQS, SNS, Secrets Manager, Lambda, ECR and EFS tables. JSON columns come back
-as text from DuckDB and as objects from PostgreSQL; both are accepted. Organization SCPs are not
-collected yet: the caller passes them (levels from the root down).
+as text from DuckDB and as objects from PostgreSQL; both are accepted. Organization SCPs come from
+the collected Organization (`lake_scps`), unless the caller passes levels explicitly.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opencwpp.iam.estate import Carrier, Estate, Group, PolicyDoc, Principal, ResourcePolicy, Target
+from opencwpp.iam.lake_scps import load_scp_levels
 from opencwpp.iam.model import Document
 from opencwpp.lake import Lake
 
@@ -230,6 +231,9 @@ def _carriers(lake: Lake, estate: Estate) -> None:
 def load_estate(lake: Lake, scp: Sequence[Sequence[Document]] | None = None) -> Estate:
     """The estate from the lake; `scp`: the Organization's SCPs, one list per level, or None."""
     estate = Estate(scp=scp)
+    if scp is None:
+        estate.scp_by_account, warnings = load_scp_levels(lake)
+        estate.warnings += warnings
     estate.managed = _managed(lake)
     builder = _Builder(lake, estate)
     builder.groups()
