@@ -281,3 +281,40 @@ def test_an_incomplete_ou_path_applies_no_scps_and_says_so(lake: Lake) -> None:
     assert f"arn:aws:iam::{A}:user/reader" in {
         r.principal_arn for r in rows if r.decision == "Allow"
     }
+
+
+def test_instances_carry_the_role_their_instance_profile_holds(lake: Lake) -> None:
+    from opencwpp.collect.aws.ec2_instances import INSTANCES
+    from opencwpp.collect.aws.iam_extras import INSTANCE_PROFILES
+
+    _fill(lake)
+    profile = f"arn:aws:iam::{A}:instance-profile/web-profile"
+    instance = f"arn:aws:ec2:eu-west-1:{A}:instance/i-1"
+    lost = f"arn:aws:ec2:eu-west-1:{A}:instance/i-2"
+    instances = [
+        {
+            "arn": instance,
+            "account_id": A,
+            "region": "eu-west-1",
+            "iam_instance_profile": {"Arn": profile},
+        },
+        {
+            "arn": lost,
+            "account_id": A,
+            "region": "eu-west-1",
+            "iam_instance_profile": {"Arn": f"{profile}-gone"},
+        },
+    ]
+    lake.replace_scope(Scope(A, "eu-west-1"), {INSTANCES: instances})
+    estate = load_estate(lake)
+    assert not [c for c in estate.carriers if c.arn == instance]  # no profiles: no role named so
+    holds = [{"Arn": f"arn:aws:iam::{A}:role/box", "RoleName": "box"}]
+    lake.replace_scope(
+        Scope(A, None),
+        {INSTANCE_PROFILES: [{"arn": profile, "account_id": A, "id": "AIP1", "roles": holds}]},
+    )
+    estate = load_estate(lake)
+    (carrier,) = [c for c in estate.carriers if c.arn == instance]
+    assert carrier.role_arn == f"arn:aws:iam::{A}:role/box"
+    assert carrier.service == "ec2.amazonaws.com" and "web-profile" in carrier.note
+    assert any(lost in w and "not collected" in w for w in estate.warnings)

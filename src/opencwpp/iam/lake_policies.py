@@ -215,17 +215,48 @@ def _carriers(lake: Lake, estate: Estate) -> None:
         role = (as_document(row["configuration"]) or {}).get("Role")
         if role:
             estate.carriers.append(Carrier(str(row["arn"]), str(role), "lambda.amazonaws.com"))
+    for instance, role, note in _instance_roles(lake, estate):
+        estate.carriers.append(Carrier(instance, role, "ec2.amazonaws.com", note))
+
+
+def _profile_roles(value: Any) -> list[str]:
+    """The role ARNs in a profile's `roles` (JSON text from DuckDB, a list from PostgreSQL)."""
+    roles = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(roles, list):
+        return []
+    return [str(r["Arn"]) for r in roles if isinstance(r, Mapping) and r.get("Arn")]
+
+
+def _instance_roles(lake: Lake, estate: Estate) -> list[tuple[str, str, str]]:
+    """(instance ARN, role ARN, how the role was found) for every instance with a profile.
+
+    The collected instance profiles say which role each profile holds. Without them (the
+    profiles were not collected), a role named like the profile is the best guess, and says so.
+    """
+    collected = lake.table_exists("aws_iam_instance_profiles")
+    held: dict[str, list[str]] = {}
+    for row in _rows(lake, "aws_iam_instance_profiles", ["arn", "roles"]):
+        held[str(row["arn"])] = _profile_roles(row["roles"])
     roles_by_name = {p.name: p.arn for p in estate.principals.values() if p.kind == "role"}
+    found: list[tuple[str, str, str]] = []
     for row in _rows(lake, "aws_ec2_instances", ["arn", "iam_instance_profile"]):
         profile = (as_document(row["iam_instance_profile"]) or {}).get("Arn")
         if not profile:
             continue
-        role = roles_by_name.get(str(profile).rsplit("/", 1)[-1])
-        if role is None:
-            estate.warnings.append(f"{row['arn']}: no role named like instance profile {profile}")
+        profile, instance = str(profile), str(row["arn"])
+        if collected:
+            roles = held.get(profile)
+            if roles is None:
+                estate.warnings.append(f"{instance}: instance profile {profile} was not collected")
+            for role in roles or []:
+                found.append((instance, role, f"through instance profile {profile}"))
             continue
-        note = "instance profile matched to the role of the same name"
-        estate.carriers.append(Carrier(str(row["arn"]), role, "ec2.amazonaws.com", note))
+        guess = roles_by_name.get(profile.rsplit("/", 1)[-1])
+        if guess is None:
+            estate.warnings.append(f"{instance}: no role named like instance profile {profile}")
+            continue
+        found.append((instance, guess, "instance profile matched to the role of the same name"))
+    return found
 
 
 def load_estate(lake: Lake, scp: Sequence[Sequence[Document]] | None = None) -> Estate:
