@@ -10,6 +10,7 @@ from opencwpp.vuln.inventory import inventory
 from opencwpp.vuln.naming import name_key
 from opencwpp.vuln.sbom.writer import cyclonedx, spdx
 from tests.data.vuln import builders as b
+from tests.unit.test_report_sbom_exports import cyclonedx_validator, spdx_validator
 
 PURL = re.compile(r"^pkg:[a-z]+/.+@.+")
 
@@ -24,6 +25,7 @@ def test_cyclonedx_structure_and_round_trip(tmp_path: Path) -> None:
     for comp in doc["components"]:
         assert comp["type"] == "library" and comp["name"] and comp["version"]
         assert PURL.match(comp["purl"]), comp
+    cyclonedx_validator().validate(doc)
     path = tmp_path / "bom.json"
     path.write_text(json.dumps(doc))
     # purls normalise names (PyPI: PEP 503), so compare the matching keys
@@ -53,6 +55,7 @@ def test_spdx_structure(tmp_path: Path) -> None:
         assert pkg["downloadLocation"] == "NOASSERTION" and pkg["versionInfo"]
         assert PURL.match(pkg["externalRefs"][0]["referenceLocator"])
     assert {r["relatedSpdxElement"] for r in doc["relationships"]} == ids
+    spdx_validator().validate(doc)  # the SPDX project's own parser and validator
     path = tmp_path / "spdx.json"
     path.write_text(json.dumps(doc))
     assert len(inventory(path).packages) == len(inv.packages)

@@ -1,5 +1,6 @@
-"""The dashboard: a FastAPI app over the lake, read-only except for adding mute rules."""
+"""The dashboard: a FastAPI app over the lake; its writes are mute rules and scans it starts."""
 
 from opencwpp.web.app import WebConfig, create_app
+from opencwpp.web.scan import AwsScan
 
-__all__ = ["WebConfig", "create_app"]
+__all__ = ["AwsScan", "WebConfig", "create_app"]

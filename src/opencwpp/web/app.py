@@ -18,17 +18,24 @@ from opencwpp import __version__
 from opencwpp.core.errors import CwppError, UsageError
 from opencwpp.lake.lake import Lake, redact_url
 from opencwpp.report import text
+from opencwpp.web.scan import AwsScan, Scanner
 from opencwpp.web.security import Guard
 
 
 @dataclass(frozen=True, slots=True)
 class WebConfig:
-    """How the dashboard runs: its lake, the mutelist it appends to, and its access rule."""
+    """How the dashboard runs: its lake, mutelist, access rule, and what a scan from it does.
+
+    `aws_scan` set: the dashboard's Scan button syncs AWS with those settings, then assesses;
+    unset: it assesses the lake as it is. `scan_enabled=False` hides the button and refuses scans.
+    """
 
     lake_url: str
     mutelist: Path | None = None
     token: str | None = None
     loopback_only: bool = True
+    aws_scan: AwsScan | None = None
+    scan_enabled: bool = True
 
 
 def _environment() -> Environment:
@@ -72,7 +79,7 @@ def lake_of(request: Request) -> Iterator[Lake]:
 
 def create_app(config: WebConfig) -> FastAPI:
     """The dashboard app for `config` (pages at /, JSON API and OpenAPI under /api)."""
-    from opencwpp.web import api, pages  # routes import the helpers above
+    from opencwpp.web import api, pages, scan_api  # routes import the helpers above
 
     app = FastAPI(
         title="opencwpp",
@@ -83,10 +90,12 @@ def create_app(config: WebConfig) -> FastAPI:
     )
     app.state.config = config
     app.state.lake_label = redact_url(config.lake_url)
+    app.state.scanner = Scanner(config.lake_url, config.mutelist, config.aws_scan)
     app.middleware("http")(Guard(config.token, config.loopback_only))
     static = Path(str(files("opencwpp.web") / "static"))
     app.mount("/static", StaticFiles(directory=static), name="static")
     app.include_router(api.router)
+    app.include_router(scan_api.router)
     app.include_router(pages.router)
 
     @app.exception_handler(CwppError)

@@ -1,4 +1,4 @@
-"""Server-rendered pages: overview, findings, resource, compliance, threats, identity."""
+"""Server-rendered pages: overview, findings, resource, compliance, threats, identity, scan."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from opencwpp.report.model import PILLAR_LABELS
 from opencwpp.report.svg import Bar, trend_chart
 from opencwpp.web import views
 from opencwpp.web.api import QueryDep
-from opencwpp.web.app import TEMPLATES, lake_of
+from opencwpp.web.app import TEMPLATES, WebConfig, lake_of
+from opencwpp.web.escalation import escalation_graph
 from opencwpp.web.queries import FindingQuery
 
 router = APIRouter(include_in_schema=False)
@@ -23,13 +24,15 @@ LakeDep = Depends(lake_of)
 
 
 def _page(request: Request, template: str, active: str, **context: Any) -> HTMLResponse:
+    config: WebConfig = request.app.state.config
     base = {
         "active": active,
         "lake": request.app.state.lake_label,
         "severities": views.SEVERITIES,
         "pillars": [(p.value, PILLAR_LABELS[p]) for p in Pillar],
         "statuses": [s.value for s in Status],
-        "mute_enabled": request.app.state.config.mutelist is not None,
+        "mute_enabled": config.mutelist is not None,
+        "scan_enabled": config.scan_enabled,
     }
     return TEMPLATES.TemplateResponse(request, template, base | context)
 
@@ -98,5 +101,15 @@ def threats_page(request: Request, lake: Lake = LakeDep) -> HTMLResponse:
 
 @router.get("/identity", response_class=HTMLResponse)
 def identity_page(request: Request, lake: Lake = LakeDep) -> HTMLResponse:
-    """Principals with failing IAM checks."""
-    return _page(request, "identity.html.j2", "identity", data=views.identity(lake))
+    """Escalation paths to admin as a graph, and principals with failing IAM checks."""
+    data = views.identity(lake)
+    graph = escalation_graph(data["paths"])
+    return _page(request, "identity.html.j2", "identity", data=data, graph=graph)
+
+
+@router.get("/scan", response_class=HTMLResponse)
+def scan_page(request: Request) -> HTMLResponse:
+    """Start a scan (sync when configured, then assess) and watch its progress."""
+    config: WebConfig = request.app.state.config
+    status = request.app.state.scanner.status.to_dict()
+    return _page(request, "scan.html.j2", "scan", scan=status, syncs=config.aws_scan is not None)

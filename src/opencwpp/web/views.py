@@ -11,6 +11,8 @@ from opencwpp.report.compliance import score_rows
 from opencwpp.report.history import latest_diff, list_runs, trend
 from opencwpp.report.model import PILLAR_LABELS
 from opencwpp.web import queries
+from opencwpp.web.access import resource_access
+from opencwpp.web.escalation import escalation_paths
 from opencwpp.web.inventory import inventory_rows
 from opencwpp.web.queries import FindingQuery
 
@@ -74,7 +76,7 @@ def findings(lake: Lake, query: FindingQuery, page: int, group: str = "") -> dic
 
 
 def resource(lake: Lake, uid: str) -> dict[str, Any]:
-    """Everything known about one resource: inventory rows, findings and their history."""
+    """Everything known about one resource: inventory, findings, history, who can access it."""
     found = queries.find(lake, FindingQuery(resource=uid), 1, size=1000)
     history = queries.finding_history(lake, [f["finding_id"] for f in found])
     return {
@@ -82,6 +84,7 @@ def resource(lake: Lake, uid: str) -> dict[str, Any]:
         "inventory": [asdict(r) for r in inventory_rows(lake, uid)],
         "findings": found,
         "history": history,
+        "access": resource_access(lake, uid),
     }
 
 
@@ -117,9 +120,12 @@ def threats(lake: Lake, limit: int = 500) -> list[dict[str, Any]]:
 
 
 def identity(lake: Lake) -> dict[str, Any]:
-    """Access-control findings of the IAM checks, grouped by principal."""
+    """Failing IAM checks grouped by principal and check, and the escalation paths to admin."""
     query = FindingQuery(pillar=Pillar.ACCESS.value, check_prefix=IAM_PREFIX, status="FAIL")
+    paths, total = escalation_paths(lake)
     return {
         "principals": queries.groups(lake, query, "resource"),
         "checks": queries.groups(lake, query, "check"),
+        "paths": paths,
+        "paths_total": total,
     }
