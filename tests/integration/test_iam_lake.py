@@ -17,6 +17,7 @@ from opencwpp.iam.effective import compute, save, who_can, who_can_stored
 from opencwpp.iam.exposure_findings import CROSS_ACCOUNT, PUBLIC, run_exposure
 from opencwpp.iam.lake_policies import load_estate
 from opencwpp.iam.privesc import CHECK_ID, run_privesc
+from opencwpp.iam.privesc.findings import ADMIN_CHECK_ID
 from opencwpp.lake import Lake
 from opencwpp.lake.lake import Scope
 
@@ -133,7 +134,16 @@ def test_privesc_finding_names_the_path_and_skips_the_bounded_user(lake: Lake) -
     _fill(lake)
     result, counts = run_privesc(lake, load_estate(lake))
     assert set(result.paths) == {f"arn:aws:iam::{A}:user/dev"}
-    assert counts["NEW"] == 1
+    assert counts["NEW"] == 2  # dev's path, and the admin role box itself
+    admins = load_findings(lake, FindingFilter(check_ids=(ADMIN_CHECK_ID,)))
+    verdicts = {s.finding.resource.name: s.finding.status.value for s in admins}
+    assert verdicts == {
+        "box": "FAIL",
+        "dev": "PASS",
+        "capped": "PASS",
+        "reader": "PASS",
+        "partner": "PASS",
+    }
     stored = [s.finding for s in load_findings(lake, FindingFilter(check_ids=(CHECK_ID,)))]
     assert [f.resource.uid for f in stored] == [f"arn:aws:iam::{A}:user/dev"]
     step = stored[0].evidence["path"][0]

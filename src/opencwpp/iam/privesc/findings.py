@@ -8,13 +8,19 @@ from typing import Any
 
 from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.findings import finish_run, save_findings, start_run
-from opencwpp.iam.estate import Estate
+from opencwpp.iam.estate import Estate, Principal
 from opencwpp.iam.privesc.graph import Edge, Graph
 from opencwpp.iam.privesc.targets import ADMIN
 from opencwpp.iam.privesc.techniques import TECHNIQUES, Technique
 from opencwpp.lake import Lake
 
 CHECK_ID = "iam_privesc_path"
+ADMIN_CHECK_ID = "iam_principal_effective_admin"
+ADMIN_REMEDIATION = (
+    "Keep full administrative access to a few break-glass principals and grant the rest only the "
+    "actions they use (IAM Access Analyzer policy generation helps); use a permissions boundary "
+    "or an SCP where admin must stay but should not reach everything."
+)
 REMEDIATION = (
     "Remove or scope down the permissions each step uses (the statements are listed per step), "
     "add a condition, a permissions boundary or an SCP that denies them, or restrict which roles "
@@ -79,12 +85,39 @@ def path_finding(estate: Estate, source: str, path: list[Edge]) -> Finding:
     )
 
 
+def admin_finding(principal: Principal, admin: bool) -> Finding:
+    """Whether a principal is allowed everything (`*` on `*`, every policy that applies counted)."""
+    what = f"IAM {principal.kind} {principal.name}"
+    return Finding(
+        check_id=ADMIN_CHECK_ID,
+        title="IAM principal has full administrative access",
+        pillar=Pillar.ACCESS,
+        severity=Severity.MEDIUM,
+        status=Status.FAIL if admin else Status.PASS,
+        resource=ResourceRef(
+            uid=principal.arn,
+            type=_TYPES.get(principal.kind, "AwsIamPrincipal"),
+            account_id=principal.account_id,
+            name=principal.name,
+        ),
+        status_reason=(
+            f"{what} is allowed every action on every resource (identity policies, boundary and "
+            "SCPs evaluated together)"
+            if admin
+            else f"{what} is not allowed every action on every resource"
+        ),
+        remediation=ADMIN_REMEDIATION,
+        mitre_attack=("T1078.004",),
+    )
+
+
 def analyse(estate: Estate, techniques: Iterable[Technique] = TECHNIQUES) -> PrivescResult:
     """Builds the graph and the findings (pure: nothing is written)."""
     graph = Graph(estate, techniques)
     graph.build()
     paths = graph.shortest_paths()
     findings = [path_finding(estate, source, path) for source, path in sorted(paths.items())]
+    findings += [admin_finding(p, graph.is_admin(p)) for _, p in sorted(estate.principals.items())]
     return PrivescResult(graph, paths, findings)
 
 
@@ -94,6 +127,6 @@ def run_privesc(
     """Analyses the estate and stores the findings with history (a resolved path is RESOLVED)."""
     result = analyse(estate, techniques)
     run_id = start_run(lake, "iam-privesc")
-    counts = save_findings(lake, run_id, result.findings, [CHECK_ID])
+    counts = save_findings(lake, run_id, result.findings, [CHECK_ID, ADMIN_CHECK_ID])
     finish_run(lake, run_id, "ok", {"findings": len(result.findings), **counts})
     return result, counts
