@@ -328,3 +328,40 @@ def test_instances_carry_the_role_their_instance_profile_holds(lake: Lake) -> No
     assert carrier.role_arn == f"arn:aws:iam::{A}:role/box"
     assert carrier.service == "ec2.amazonaws.com" and "web-profile" in carrier.note
     assert any(lost in w and "not collected" in w for w in estate.warnings)
+
+
+def test_snapshots_and_amis_shared_publicly_or_to_foreign_accounts(lake: Lake) -> None:
+    from opencwpp.collect.aws._shares import RESOURCE_SHARES
+
+    region = "eu-west-1"
+    snap = f"arn:aws:ec2:{region}:{A}:snapshot/snap-1"
+    image = f"arn:aws:ec2:{region}:{A}:image/ami-1"
+    private = f"arn:aws:ec2:{region}:{A}:snapshot/snap-2"
+    db = f"arn:aws:rds:{region}:{A}:snapshot:nightly"
+
+    def share(table: str, arn: str, attribute: str, kind: str, grantee: str) -> dict[str, Any]:
+        return {
+            "account_id": A,
+            "region": region,
+            "source_table": table,
+            "resource_arn": arn,
+            "attribute": attribute,
+            "grantee_type": kind,
+            "grantee": grantee,
+        }
+
+    volume = "createVolumePermission"
+    rows = [
+        share("aws_ec2_ebs_snapshots", snap, volume, "group", "all"),
+        share("aws_ec2_ebs_snapshots", private, volume, "account", A),
+        share("aws_ec2_images", image, "launchPermission", "account", B),
+        share("aws_ec2_images", image, "launchPermission", "organization", "arn:aws:o-1"),
+        share("aws_rds_db_snapshots", db, "restore", "account", "777777777777"),
+    ]
+    lake.replace_scope(Scope(A, region), {RESOURCE_SHARES: rows})
+    found, _ = run_exposure(lake, load_estate(lake), trusted_accounts=["777777777777"])
+    by = {(f.check_id, f.resource.uid): f for f in found}
+    assert set(by) == {(PUBLIC, snap), (CROSS_ACCOUNT, image)}
+    assert by[(PUBLIC, snap)].severity.value == "high"
+    assert "ec2:CreateVolume" in by[(PUBLIC, snap)].status_reason
+    assert B in by[(CROSS_ACCOUNT, image)].title

@@ -85,6 +85,22 @@ class Carrier:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A resource shared by attribute, not by policy (snapshot volume or AMI launch permission).
+
+    The grantee is `all` (type group), an account id, or an organization / OU ARN.
+    """
+
+    arn: str
+    kind: str  # ebs-snapshot | rds-snapshot | rds-cluster-snapshot | ami
+    account_id: str
+    region: str
+    attribute: str
+    grantee_type: str
+    grantee: str
+
+
 @dataclass(slots=True)
 class Estate:
     """Everything the IAM analyses read; `scp` is the Organization's SCP levels, or None."""
@@ -95,6 +111,7 @@ class Estate:
     resources: dict[str, ResourcePolicy] = field(default_factory=dict)
     targets: list[Target] = field(default_factory=list)
     carriers: list[Carrier] = field(default_factory=list)
+    shares: list[Share] = field(default_factory=list)
     scp: Sequence[Sequence[Document]] | None = None
     scp_by_account: Mapping[str, Sequence[Sequence[Document]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)

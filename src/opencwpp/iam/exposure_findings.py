@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.findings import finish_run, save_findings, start_run
-from opencwpp.iam.estate import Estate
+from opencwpp.iam.estate import Estate, Share
 from opencwpp.iam.exposure import Access, foreign_access
 from opencwpp.iam.model import PolicyError
 from opencwpp.lake import Lake
@@ -31,6 +31,17 @@ _TYPES = {
     "ecr": "AwsEcrRepository",
     "efs": "AwsEfsFileSystem",
     "role": "AwsIamRole",
+    "ebs-snapshot": "AwsEc2Snapshot",
+    "rds-snapshot": "AwsRdsDbSnapshot",
+    "rds-cluster-snapshot": "AwsRdsDbClusterSnapshot",
+    "ami": "AwsEc2Image",
+}
+# What a grantee of a sharing attribute can do with the resource.
+_SHARED_ACTIONS = {
+    "ebs-snapshot": ("ec2:CreateVolume", "ec2:CopySnapshot"),
+    "rds-snapshot": ("rds:RestoreDBInstanceFromDBSnapshot", "rds:CopyDBSnapshot"),
+    "rds-cluster-snapshot": ("rds:RestoreDBClusterFromSnapshot", "rds:CopyDBClusterSnapshot"),
+    "ami": ("ec2:RunInstances", "ec2:CopyImage"),
 }
 # Public access to these gives away credentials, keys or code execution.
 _CRITICAL = frozenset({"role", "kms", "secretsmanager", "lambda"})
@@ -85,6 +96,27 @@ def exposures(
         merged = _merge(found)
         if merged:
             yield Exposure(arn, kind, account, region, merged)
+    yield from _share_exposures(estate, not_foreign)
+
+
+def _share_exposures(estate: Estate, not_foreign: set[str]) -> Iterator[Exposure]:
+    """Snapshots and AMIs shared by attribute: with everyone (`all`) or with foreign accounts."""
+    by_resource: dict[str, list[Share]] = {}
+    for share in estate.shares:
+        by_resource.setdefault(share.arn, []).append(share)
+    for arn, shares in sorted(by_resource.items()):
+        first = shares[0]
+        actions = _SHARED_ACTIONS.get(first.kind, ())
+        found = []
+        for s in shares:
+            how = f"{s.attribute} grants {s.grantee}"
+            if s.grantee_type == "group" and s.grantee == "all":
+                found.append(Access("anyone (public)", actions, (how,)))
+            elif s.grantee_type == "account" and s.grantee not in not_foreign | {s.account_id}:
+                found.append(Access(f"account {s.grantee}", actions, (how,)))
+        merged = _merge(found)
+        if merged:
+            yield Exposure(arn, first.kind, first.account_id, first.region, merged)
 
 
 def _describe(accesses: Iterable[Access]) -> str:

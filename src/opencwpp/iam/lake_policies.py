@@ -14,7 +14,16 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opencwpp.iam.estate import Carrier, Estate, Group, PolicyDoc, Principal, ResourcePolicy, Target
+from opencwpp.iam.estate import (
+    Carrier,
+    Estate,
+    Group,
+    PolicyDoc,
+    Principal,
+    ResourcePolicy,
+    Share,
+    Target,
+)
 from opencwpp.iam.lake_scps import load_scp_levels
 from opencwpp.iam.model import Document
 from opencwpp.lake import Lake
@@ -259,6 +268,33 @@ def _instance_roles(lake: Lake, estate: Estate) -> list[tuple[str, str, str]]:
     return found
 
 
+SHARE_KINDS = {
+    "aws_ec2_ebs_snapshots": "ebs-snapshot",
+    "aws_rds_db_snapshots": "rds-snapshot",
+    "aws_rds_cluster_snapshots": "rds-cluster-snapshot",
+    "aws_ec2_images": "ami",
+}
+
+
+def _shares(lake: Lake, estate: Estate) -> None:
+    columns = ["source_table", "resource_arn", "account_id", "region", "attribute"]
+    for row in _rows(lake, "cwpp_aws_resource_shares", [*columns, "grantee_type", "grantee"]):
+        kind = SHARE_KINDS.get(str(row["source_table"]))
+        if kind is None:
+            continue
+        estate.shares.append(
+            Share(
+                str(row["resource_arn"]),
+                kind,
+                str(row["account_id"]),
+                str(row["region"] or ""),
+                str(row["attribute"]),
+                str(row["grantee_type"]),
+                str(row["grantee"]),
+            )
+        )
+
+
 def load_estate(lake: Lake, scp: Sequence[Sequence[Document]] | None = None) -> Estate:
     """The estate from the lake; `scp`: the Organization's SCPs, one list per level, or None."""
     estate = Estate(scp=scp)
@@ -272,6 +308,7 @@ def load_estate(lake: Lake, scp: Sequence[Sequence[Document]] | None = None) -> 
     builder.principals("role")
     _resources(lake, estate)
     _carriers(lake, estate)
+    _shares(lake, estate)
     return estate
 
 

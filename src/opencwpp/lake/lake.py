@@ -193,11 +193,13 @@ class Lake:
             for tbl, rows in rows_by_table.items():
                 where, params = self._scope_filter(tbl, scope)
                 if tbl.partition_by is not None:
+                    # Only the partitions of the tables replaced alongside: none, nothing to drop.
                     where += (
                         f' AND "{tbl.partition_by}" IN (' + ", ".join("?" for _ in sources) + ")"
                     )
                     params.extend(sources)
-                self._db.execute(f'DELETE FROM "{tbl.name}" WHERE {where}', params)
+                if tbl.partition_by is None or sources:
+                    self._db.execute(f'DELETE FROM "{tbl.name}" WHERE {where}', params)
                 for row in rows:
                     if not row.get("_cq_id"):
                         # Like CloudQuery: deterministic when the table names its components.
