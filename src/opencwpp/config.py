@@ -13,6 +13,7 @@ The file is looked up in the working directory, then in the XDG config dir.
 | output.dir       | CWPP_OUTPUT_DIR      | -o/--output     |
 | fail_on          | CWPP_FAIL_ON         | --fail-on       |
 | detect.allow     | (config)             | --allowlist     |
+| vuln.sources.<N> | CWPP_VULN_SOURCE_<N> | --source N=URL  |
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from opencwpp.detect.allowlist import AllowEntry
 
 CONFIG_NAME = "cwpp.yaml"
 _ACCOUNT = re.compile(r"^\d{12}$")
+_VULN_SOURCE_ENV = "CWPP_VULN_SOURCE_"
 
 
 def xdg_dir(kind: str) -> Path:
@@ -72,6 +74,13 @@ class DetectSettings(BaseModel):
     allow: list[AllowEntry] = Field(default_factory=list)
 
 
+class VulnSettings(BaseModel):
+    """Advisory database: base URLs of the sources `vuln db update` downloads, by name."""
+
+    model_config = ConfigDict(extra="forbid")
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
 class Settings(BaseModel):
     """Every option opencwpp reads, after file, environment and flags are merged."""
 
@@ -83,6 +92,7 @@ class Settings(BaseModel):
     output: OutputSettings = Field(default_factory=OutputSettings)
     fail_on: Severity | None = None
     detect: DetectSettings = Field(default_factory=DetectSettings)
+    vuln: VulnSettings = Field(default_factory=VulnSettings)
 
     @field_validator("trusted_accounts")
     @classmethod
@@ -133,6 +143,13 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         out["output"] = output
     if env.get("CWPP_FAIL_ON"):
         out["fail_on"] = env["CWPP_FAIL_ON"].lower()
+    sources = {
+        key.removeprefix(_VULN_SOURCE_ENV).lower(): value
+        for key, value in env.items()
+        if key.startswith(_VULN_SOURCE_ENV) and value
+    }
+    if sources:
+        out["vuln"] = {"sources": sources}
     return out
 
 

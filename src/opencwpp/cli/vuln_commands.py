@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 from rich.table import Table as RichTable
 
 from opencwpp.cli import common
@@ -20,7 +21,10 @@ from opencwpp.core.models import Finding
 from opencwpp.vuln.cloud.lambda_scan import AwsScanResult, scan_lambda
 from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.inventory import inventory
+from opencwpp.vuln.osv.download import Downloader, default_cache_dir
 from opencwpp.vuln.osv.importer import detect_and_import
+from opencwpp.vuln.osv.sources import Source, parse_assignments, plan, resolve_urls
+from opencwpp.vuln.osv.update import UpdateResult, update
 from opencwpp.vuln.sbom.writer import FORMATS, cyclonedx, spdx
 from opencwpp.vuln.scan import scan
 from opencwpp.vuln.status import db_status
@@ -78,7 +82,72 @@ def status_command(ctx: typer.Context, lake: str | None = common.LakeOption) -> 
             f"{age.days}d {age.seconds // 3600}h",
         )
     console.print(table)
+    if status["updates"]:
+        updates = RichTable("source", "url", "records", "updated", "checked")
+        for row in status["updates"]:
+            updates.add_row(
+                escape(row["name"]),
+                escape(row["url"]),
+                str(row["records"]),
+                f"{row['updated_at']:%Y-%m-%d %H:%M}",
+                f"{row['checked_at']:%Y-%m-%d %H:%M}",
+            )
+        console.print(updates)
     console.print(", ".join(f"{k}: {v}" for k, v in status["counts"].items()))
+
+
+@db_app.command("update")
+def update_command(
+    ctx: typer.Context,
+    source: list[str] | None = typer.Option(
+        None, "--source", help="NAME=URL (osv base URL, kev, epss, eol); repeatable."
+    ),
+    ecosystems: list[str] | None = typer.Option(
+        None, "--ecosystems", help="OSV ecosystems to fetch, comma-separated (default: ours)."
+    ),
+    cache: Path | None = typer.Option(
+        None, "--cache", help="Download cache (default: $XDG_CACHE_HOME/opencwpp/vuln)."
+    ),
+    lake: str | None = common.LakeOption,
+) -> None:
+    """Download OSV, KEV, EPSS and EOL data and import it all at once (or nothing)."""
+    cfg = common.settings(ctx, lake=lake)
+    urls = resolve_urls(cfg.vuln.sources, parse_assignments(source or []))
+    sources = plan(urls, common.split_csv(ecosystems))
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(src: Source, done: int, total: int | None) -> None:
+            if src.name not in tasks:
+                tasks[src.name] = bar.add_task(escape(src.name), total=total)
+            bar.update(tasks[src.name], completed=done, total=total)
+
+        downloader = Downloader(cache or default_cache_dir(), progress=progress)
+        with common.open_lake(cfg.lake) as opened:
+            result = update(opened, sources, downloader)
+    _print_update(result)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _print_update(result: UpdateResult) -> None:
+    for o in result.outcomes:
+        name = escape(o.source.name)
+        if o.status == "failed":
+            err_console.print(f"[red]failed:[/] {name}: {escape(o.error or '')}")
+            continue
+        for problem in o.problems:
+            err_console.print(f"[yellow]skipped:[/] {escape(problem)}")
+        resumed = f", resumed at byte {o.resumed_from}" if o.resumed_from else ""
+        detail = f"{o.records} records" if o.status == "imported" else o.status
+        console.print(f"{name}: {detail}{resumed}")
+    if result.failed:
+        names = ", ".join(o.source.name for o in result.failed)
+        err_console.print(
+            f"[red]error:[/] update failed ({escape(names)}): nothing imported, "
+            "the previous advisory database is unchanged; run again to resume"
+        )
 
 
 def _json_finding(f: Finding) -> dict[str, Any]:

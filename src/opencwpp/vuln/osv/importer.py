@@ -1,6 +1,8 @@
 """Imports advisory data into the lake: OSV records, CISA KEV, EPSS scores, end-of-life dates.
 
-Each import runs in one transaction. OSV records replace the stored records of the same id;
+Each import runs in one transaction; inside a caller's `lake.transaction()` it joins that one
+(DuckDB's nested block is a no-op, PostgreSQL's a savepoint), which is how `vuln db update`
+imports every source at once. OSV records replace the stored records of the same id;
 KEV, EPSS and EOL imports replace their whole table. `cwpp_vuln_sources` keeps what was
 imported from where, when, and how many inputs could not be read.
 """
