@@ -27,11 +27,15 @@ def test_pack_loads_without_problems() -> None:
 
 @pytest.mark.parametrize("path", pack_files(), ids=lambda p: p.stem)
 def test_rule_metadata_and_cases(path: Path) -> None:
-    rule = yaml.safe_load(path.read_text())
+    docs = list(yaml.safe_load_all(path.read_text()))
+    rule = docs[-1]  # a correlation rule follows the base rules it references
     for key in ("title", "id", "status", "description", "references", "falsepositives", "level"):
         assert rule.get(key), f"{path.name}: {key} missing"
     assert uuid.UUID(rule["id"]) and rule["author"] == "opencwpp"
-    assert rule["logsource"] == {"product": "aws", "service": "cloudtrail"}
+    for doc in docs:
+        assert doc.get("logsource") or doc.get("correlation"), f"{path.name}: not a rule"
+        if "logsource" in doc:
+            assert doc["logsource"] == {"product": "aws", "service": "cloudtrail"}
     tags = rule["tags"]
     assert any(_TECHNIQUE.match(t) for t in tags), f"{path.name}: no ATT&CK technique tag"
     assert any(t.removeprefix("attack.") in TACTICS for t in tags), f"{path.name}: no tactic"

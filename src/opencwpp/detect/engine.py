@@ -3,7 +3,8 @@
 One finding per (rule, identity): an attacker repeating an API a thousand times is one line,
 with the event count, the first and last event time and the first event ids as evidence.
 Findings are FAIL in the threat-detection pillar; a (rule, identity) that stops matching in a
-later run over the same events becomes RESOLVED through the findings history.
+later run over the same events becomes RESOLVED through the findings history. Correlation
+rules (Sigma `correlation:`) run one query each through `sigma.correlation_alerts`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.detect.ingest.table import EVENTS
+from opencwpp.detect.sigma.correlation_alerts import SEVERITY, correlation_findings
 from opencwpp.detect.sigma.rules import CompiledRule
 from opencwpp.findings import finish_run, save_findings, start_run
 from opencwpp.lake.lake import Lake
@@ -27,13 +29,7 @@ IDENTITY_SQL = (
     "CASE WHEN user_identity_type IS NOT NULL THEN user_identity_type || ':' || "
     "COALESCE(source_ip_address, '') END, 'unknown')"
 )
-_SEVERITY = {
-    "informational": Severity.INFORMATIONAL,
-    "low": Severity.LOW,
-    "medium": Severity.MEDIUM,
-    "high": Severity.HIGH,
-    "critical": Severity.CRITICAL,
-}
+_SEVERITY = SEVERITY
 
 
 @dataclass
@@ -121,7 +117,16 @@ def evaluate(
     matched = 0
     if not lake.table_exists(EVENTS.name):
         return findings, matched
-    todo = list(rules)
+    todo = []
+    for rule in rules:
+        if rule.correlation is None:
+            todo.append(rule)
+            continue
+        if progress is not None:
+            progress(rule)
+        found, count = correlation_findings(lake, rule, since)
+        findings.extend(found)
+        matched += count
     for start in range(0, len(todo), _BATCH):
         batch = todo[start : start + _BATCH]
         if progress is not None:

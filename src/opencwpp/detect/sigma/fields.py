@@ -64,3 +64,12 @@ def field_sql(name: str) -> str:
 
 
 RAW_TEXT = 'CAST("raw" AS VARCHAR)'
+
+
+def sigma_field_sql(name: str) -> str:
+    """SQL for a Sigma field name as a rule writes it (before the pipeline's renaming).
+
+    Correlation rules name fields in `group-by`, `aliases` and `condition.field` outside any
+    detection, so the pipeline never sees them: the same renaming is applied here.
+    """
+    return field_sql(_TEXT_COLUMNS.get(name, name))

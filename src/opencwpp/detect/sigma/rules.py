@@ -1,7 +1,9 @@
 """Loading Sigma rule files with pySigma and compiling each rule to one SQL predicate.
 
 A rule file that does not parse, or a rule the converter cannot express, is reported by name
-with its reason (`RuleProblem`); the other rules still run.
+with its reason (`RuleProblem`); the other rules still run. Correlation rules reference base
+rules by name or id across every file loaded together; a base rule referenced by a correlation
+with `generate: false` (Sigma's default) only feeds the correlation and does not alert itself.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from pathlib import Path
 
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError
+from sigma.exceptions import SigmaError, SigmaRuleNotFoundError
 from sigma.rule import SigmaRule
 
 from opencwpp.core.errors import UsageError
 from opencwpp.detect.sigma.convert import UnsupportedRule, condition_sql
+from opencwpp.detect.sigma.correlation import CorrelationSpec, compile_correlation
 from opencwpp.detect.sigma.fields import cloudtrail_pipeline
 
 # ATT&CK enterprise tactics: Sigma tags name them, findings carry their ids too.
@@ -39,6 +42,9 @@ TACTICS = {
 }
 
 
+Rule = SigmaRule | SigmaCorrelationRule
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
     """A Sigma rule with what an alert must keep (DRL: the author) and its SQL predicate."""
@@ -54,6 +60,7 @@ class CompiledRule:
     falsepositives: tuple[str, ...] = ()
     path: str = ""
     kind: str = "sigma"
+    correlation: CorrelationSpec | None = None
 
     @property
     def check_id(self) -> str:
@@ -125,25 +132,85 @@ def rule_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def load_rules(paths: Iterable[str | Path]) -> RuleSet:
-    """Loads and compiles every rule; unusable ones are listed with their reason."""
-    result = RuleSet()
+def _parse(paths: Iterable[str | Path], result: RuleSet) -> list[tuple[Rule, str]]:
+    """Every rule of every file with its source; files that do not parse become problems."""
+    parsed: list[tuple[Rule, str]] = []
     for path in rule_files(paths):
         try:
-            collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"))
+            collection = SigmaCollection.from_yaml(
+                path.read_text(encoding="utf-8"), resolve_references=False
+            )
         except (SigmaError, OSError, UnicodeDecodeError) as err:
             result.problems.append(RuleProblem(str(path), str(err).splitlines()[0]))
             continue
-        for item in collection.rules:
-            if isinstance(item, SigmaCorrelationRule):
-                result.problems.append(
-                    RuleProblem(str(path), "correlation rules are not supported yet")
-                )
-                continue
-            if not isinstance(item, SigmaRule):
-                continue
+        parsed.extend(
+            (item, str(path))
+            for item in collection.rules
+            if isinstance(item, SigmaRule | SigmaCorrelationRule)
+        )
+    return parsed
+
+
+def _correlation(
+    rule: SigmaCorrelationRule,
+    source: str,
+    everything: SigmaCollection,
+    compiled: dict[int, CompiledRule],
+) -> CompiledRule:
+    """Resolves a correlation's references and compiles it (raises `UnsupportedRule`)."""
+    members: list[tuple[str, SigmaRule, str]] = []
+    for ref in rule.rules or ():
+        try:
+            target = everything[ref.reference]
+        except SigmaRuleNotFoundError as err:
+            raise UnsupportedRule(f"unknown rule reference {ref.reference!r}") from err
+        if isinstance(target, SigmaCorrelationRule):
+            raise UnsupportedRule(f"references correlation rule {ref.reference!r} (not supported)")
+        if id(target) not in compiled:
+            raise UnsupportedRule(f"referenced rule {ref.reference!r} could not be compiled")
+        members.append((ref.reference, target, compiled[id(target)].where))
+    spec = compile_correlation(rule, members)
+    return CompiledRule(
+        id=str(rule.id or rule.name or rule.title),
+        title=rule.title,
+        level=rule.level.name.lower() if rule.level else "medium",
+        where="(" + " OR ".join(m.where for m in spec.members) + ")",
+        author=rule.author or "",
+        description=rule.description or "",
+        references=tuple(str(r) for r in rule.references or ()),
+        tags=tuple(str(t) for t in rule.tags or ()),
+        falsepositives=tuple(str(f) for f in rule.falsepositives or ()),
+        path=source,
+        correlation=spec,
+    )
+
+
+def load_rules(paths: Iterable[str | Path]) -> RuleSet:
+    """Loads and compiles every rule; unusable ones are listed with their reason."""
+    result = RuleSet()
+    parsed = _parse(paths, result)
+    compiled: dict[int, CompiledRule] = {}
+    for item, source in parsed:
+        if isinstance(item, SigmaRule):
             try:
-                result.rules.append(compile_rule(item, str(path)))
+                compiled[id(item)] = compile_rule(item, source)
             except (UnsupportedRule, SigmaError) as err:
-                result.problems.append(RuleProblem(str(path), str(err).splitlines()[0]))
+                result.problems.append(RuleProblem(source, str(err).splitlines()[0]))
+    everything = SigmaCollection([item for item, _ in parsed], resolve_references=False)
+    correlations: list[CompiledRule] = []
+    silenced: set[int] = set()
+    for item, source in parsed:
+        if not isinstance(item, SigmaCorrelationRule):
+            continue
+        try:
+            correlations.append(_correlation(item, source, everything, compiled))
+        except (UnsupportedRule, SigmaError) as err:
+            name = item.title or str(item.id)
+            reason = str(err).splitlines()[0]
+            result.problems.append(RuleProblem(source, f"correlation {name!r}: {reason}"))
+            continue
+        if not item.generate:
+            silenced.update(id(everything[ref.reference]) for ref in item.rules or ())
+    result.rules.extend(rule for key, rule in compiled.items() if key not in silenced)
+    result.rules.extend(correlations)
     return result
