@@ -170,6 +170,10 @@ def optional(
         raise
 
 
+# Pages of the big EC2 listings: bounded responses keep each call short and its parse small.
+PAGE_SIZE = 500
+
+
 def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
     """All items under `key` of every page of a paginated operation."""
     items: list[Any] = []

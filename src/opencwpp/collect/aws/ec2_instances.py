@@ -21,6 +21,7 @@ from opencwpp.collect.aws._secrets import (
 )
 from opencwpp.collect.aws._shape import arn, columns, empty, extend, need_region, shape, with_ids
 from opencwpp.collect.base import (
+    PAGE_SIZE,
     Resource,
     Row,
     Rows,
@@ -132,7 +133,8 @@ def fetch_instances(ctx: SessionContext, region: str | None) -> Rows:
     region = need_region("ec2.instances", region)
     ec2 = ctx.client("ec2", region)
     out = empty([INSTANCES, INSTANCE_SECURITY_GROUPS, EXPOSURES])
-    for reservation in paginate(ec2, "describe_instances", "Reservations"):
+    pages = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    for reservation in paginate(ec2, "describe_instances", "Reservations", **pages):
         for instance in reservation.get("Instances", []):
             answer = optional(
                 ec2.describe_instance_attribute,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from opencwpp.collect.aws._shape import arn, columns, empty, need_region, shape, tags_of, with_ids
-from opencwpp.collect.base import Resource, Row, Rows, SessionContext, paginate, register
+from opencwpp.collect.base import PAGE_SIZE, Resource, Row, Rows, SessionContext, paginate, register
 from opencwpp.lake.schema import table
 
 NETWORK_INTERFACES = table(
@@ -98,7 +98,8 @@ def fetch_network_interfaces(ctx: SessionContext, region: str | None) -> Rows:
     region = need_region("ec2.network_interfaces", region)
     out = empty(INTERFACE_TABLES)
     ec2 = ctx.client("ec2", region)
-    for item in paginate(ec2, "describe_network_interfaces", "NetworkInterfaces"):
+    pages = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    for item in paginate(ec2, "describe_network_interfaces", "NetworkInterfaces", **pages):
         for tbl, rows in transform_network_interface(ctx.account_id, region, item).items():
             out[tbl].extend(rows)
     return out
