@@ -1,0 +1,1 @@
+"""Side-by-side benchmark of opencwpp, Prowler and ScoutSuite on one emulated AWS estate."""
