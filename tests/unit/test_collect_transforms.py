@@ -247,3 +247,46 @@ def test_role_trust_policy_is_split_into_statement_rows() -> None:
     # Groups have no trust policy.
     group = {"Arn": "arn:aws:iam::111122223333:group/ops", "GroupName": "ops"}
     assert not transform_principal("111122223333", "group", group, [], {}).get(STATEMENTS)
+
+
+def test_a_policy_listing_a_value_twice_gives_one_row_per_value() -> None:
+    from opencwpp.collect.aws.policies import STATEMENT_CONDITIONS, STATEMENT_VALUES, split_policy
+
+    # AWS's own ReadOnlyAccess lists some actions twice; the split must still load.
+    doc = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObject", "sqs:ListQueues"],
+                "Principal": {"AWS": ["arn:aws:iam::1:root", "arn:aws:iam::1:root"]},
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ["1", "1"]}},
+            }
+        ]
+    }
+    rows = split_policy(doc, account_id="1", source_table="t", source_arn="arn:x")
+    values = [(r["element"], r["value"]) for r in rows[STATEMENT_VALUES]]
+    assert values == [
+        ("Action", "s3:GetObject"),
+        ("Action", "sqs:ListQueues"),
+        ("Resource", "*"),
+        ("Principal", "arn:aws:iam::1:root"),
+    ]
+    assert [r["value"] for r in rows[STATEMENT_CONDITIONS]] == ["1"]
+
+
+def test_ebs_default_encryption_is_known_even_when_the_default_key_is_not() -> None:
+    from opencwpp.collect.aws.ebs import REGIONAL_CONFIGS, fetch_regional_config
+
+    def unavailable(**_: object) -> dict[str, object]:
+        error = {"Error": {"Code": "InternalError", "Message": "not implemented"}}
+        raise ClientError({**error, "ResponseMetadata": {"HTTPStatusCode": 500}}, "GetKey")
+
+    ec2 = SimpleNamespace(
+        get_ebs_encryption_by_default=lambda: {"EbsEncryptionByDefault": True},
+        get_ebs_default_kms_key_id=unavailable,
+    )
+    ctx = SimpleNamespace(account_id="000000000000", client=lambda service, region: ec2)
+    (row,) = fetch_regional_config(ctx, "eu-west-1")[REGIONAL_CONFIGS]  # type: ignore[arg-type]
+    assert row["ebs_encryption_enabled_by_default"] is True
+    assert row["ebs_default_kms_key_id"] is None

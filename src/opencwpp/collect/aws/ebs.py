@@ -10,9 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
+
 from opencwpp.collect.aws._shape import arn, empty, need_region, shape, with_ids
 from opencwpp.collect.aws._shares import RESOURCE_SHARES, ebs_shares
-from opencwpp.collect.base import Resource, Rows, SessionContext, paginate, register
+from opencwpp.collect.base import (
+    Resource,
+    Rows,
+    SessionContext,
+    not_assessed_reason,
+    paginate,
+    register,
+)
 from opencwpp.lake.schema import BOOL, INT64, JSON, TIMESTAMP, table
 
 VOLUMES = table(
@@ -154,13 +164,23 @@ def fetch_snapshots(ctx: SessionContext, region: str | None) -> Rows:
     return out
 
 
+def _default_key(ec2: Any) -> str | None:
+    try:
+        return ec2.get_ebs_default_kms_key_id().get("KmsKeyId")  # type: ignore[no-any-return]
+    except (ClientError, ResponseParserError) as err:
+        if not_assessed_reason(err) is None:
+            raise
+        return None
+
+
 def fetch_regional_config(ctx: SessionContext, region: str | None) -> Rows:
     """Whether new EBS volumes of the region are encrypted by default, and with which key."""
     region = need_region("ec2.regional_configs", region)
     ec2 = ctx.client("ec2", region)
     enabled = bool(ec2.get_ebs_encryption_by_default().get("EbsEncryptionByDefault"))
-    # The default key only matters when encryption by default is on.
-    key = ec2.get_ebs_default_kms_key_id().get("KmsKeyId") if enabled else None
+    # The default key only matters when encryption by default is on; not being allowed to read
+    # it (or a service that lacks the call) leaves it unknown, not the region unassessed.
+    key = _default_key(ec2) if enabled else None
     row = {
         "account_id": ctx.account_id,
         "region": region,

@@ -157,13 +157,15 @@ def split_policy(
         row["_cq_id"] = statement_id
         out[STATEMENTS].append(row)
         child = {**base, "statement_index": index, "statement_id": statement_id}
+        # AWS accepts a value listed twice (AWS's own ReadOnlyAccess does it); a row id is made
+        # of the value, so each distinct value is one row.
         for element in _LIST_ELEMENTS:
-            for value in _as_list(stmt.get(element)):
+            for text in dict.fromkeys(str(v) for v in _as_list(stmt.get(element))):
                 out[STATEMENT_VALUES].append(
-                    {**child, "element": element, "principal_type": None, "value": str(value)}
+                    {**child, "element": element, "principal_type": None, "value": text}
                 )
         for element in _PRINCIPAL_ELEMENTS:
-            for kind, value in _principal_values(stmt.get(element)):
+            for kind, value in dict.fromkeys(_principal_values(stmt.get(element))):
                 out[STATEMENT_VALUES].append(
                     {**child, "element": element, "principal_type": kind, "value": value}
                 )
@@ -173,13 +175,13 @@ def split_policy(
                 if not isinstance(pairs, Mapping):
                     continue
                 for key, values in pairs.items():
-                    for value in _as_list(values):
+                    for text in dict.fromkeys(_condition_value(v) for v in _as_list(values)):
                         out[STATEMENT_CONDITIONS].append(
                             {
                                 **child,
                                 "operator": str(operator),
                                 "condition_key": str(key).lower(),
-                                "value": _condition_value(value),
+                                "value": text,
                             }
                         )
     return out
