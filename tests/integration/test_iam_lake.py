@@ -365,3 +365,20 @@ def test_snapshots_and_amis_shared_publicly_or_to_foreign_accounts(lake: Lake) -
     assert by[(PUBLIC, snap)].severity.value == "high"
     assert "ec2:CreateVolume" in by[(PUBLIC, snap)].status_reason
     assert B in by[(CROSS_ACCOUNT, image)].title
+
+
+def test_accounts_of_the_collected_organization_are_not_foreign(lake: Lake) -> None:
+    from opencwpp.collect.aws import organizations as org
+
+    _fill(lake)
+    partner = (CROSS_ACCOUNT, f"arn:aws:iam::{A}:role/partner")
+    before, _ = run_exposure(lake, load_estate(lake))
+    assert partner in {(f.check_id, f.resource.uid) for f in before}
+    members = [
+        {"request_account_id": A, "arn": f"arn:aws:organizations::{A}:account/o-1/{a}", "id": a}
+        for a in (A, B)
+    ]
+    lake.replace_scope(Scope(A, None), {org.ACCOUNTS: members})
+    after, _ = run_exposure(lake, load_estate(lake))
+    assert partner not in {(f.check_id, f.resource.uid) for f in after}
+    assert (PUBLIC, "arn:aws:s3:::data") in {(f.check_id, f.resource.uid) for f in after}

@@ -112,6 +112,7 @@ class Estate:
     targets: list[Target] = field(default_factory=list)
     carriers: list[Carrier] = field(default_factory=list)
     shares: list[Share] = field(default_factory=list)
+    org_accounts: set[str] = field(default_factory=set)  # the collected Organization's accounts
     scp: Sequence[Sequence[Document]] | None = None
     scp_by_account: Mapping[str, Sequence[Sequence[Document]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)

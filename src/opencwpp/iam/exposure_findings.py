@@ -82,7 +82,7 @@ def exposures(
     estate: Estate, trusted_accounts: Iterable[str] = (), org_accounts: Iterable[str] = ()
 ) -> Iterator[Exposure]:
     """Every resource or role whose policy lets someone outside the account in."""
-    not_foreign = {*trusted_accounts, *org_accounts}
+    not_foreign = {*trusted_accounts, *org_accounts, *estate.org_accounts}
     items = [(r.arn, r.kind, r.account_id, r.region, r.document) for r in estate.resources.values()]
     items += [(r.arn, "role", r.account_id, "", r.trust) for r in estate.roles() if r.trust]
     for arn, kind, account, region, document in sorted(items, key=lambda i: i[0]):

@@ -24,7 +24,7 @@ from opencwpp.iam.estate import (
     Share,
     Target,
 )
-from opencwpp.iam.lake_scps import load_scp_levels
+from opencwpp.iam.lake_scps import load_scp_levels, organization_accounts
 from opencwpp.iam.model import Document
 from opencwpp.lake import Lake
 
@@ -298,6 +298,7 @@ def _shares(lake: Lake, estate: Estate) -> None:
 def load_estate(lake: Lake, scp: Sequence[Sequence[Document]] | None = None) -> Estate:
     """The estate from the lake; `scp`: the Organization's SCPs, one list per level, or None."""
     estate = Estate(scp=scp)
+    estate.org_accounts = organization_accounts(lake)
     if scp is None:
         estate.scp_by_account, warnings = load_scp_levels(lake)
         estate.warnings += warnings

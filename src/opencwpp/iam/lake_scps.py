@@ -53,6 +53,14 @@ def _chain(account_id: str, parent_of: Mapping[str, str]) -> list[str] | None:
     return None
 
 
+def organization_accounts(lake: Lake) -> set[str]:
+    """Every account of the collected Organization (any status): not foreign to each other."""
+    if "aws_organizations_accounts" not in lake.table_names():
+        return set()
+    rows = lake.query("SELECT DISTINCT id FROM aws_organizations_accounts WHERE 1 = ?", [1])
+    return {str(r["id"]) for r in rows if r["id"]}
+
+
 def load_scp_levels(lake: Lake) -> tuple[dict[str, list[list[Document]]], list[str]]:
     """(SCP levels per member account id, warnings), from the collected Organization."""
     present = lake.table_names()
