@@ -96,6 +96,13 @@ def test_missing_owner_names_the_entry_line(tmp_path: Path) -> None:
         load_mutelist(path)
 
 
+def test_an_entry_without_expiry_is_refused_naming_its_line(tmp_path: Path) -> None:
+    no_expiry = "  - check: b\n    reason: forever and ever\n    owner: bob\n"
+    path = _write(tmp_path, "mutes:\n" + GOOD + no_expiry)
+    with pytest.raises(ConfigError, match=r"mutes\.1\.expires: Field required \(line 6\)"):
+        load_mutelist(path)
+
+
 def test_bad_value_names_its_own_line(tmp_path: Path) -> None:
     text = "mutes:\n" + GOOD + GOOD.replace("2030-01-01", "next-tuesday")
     with pytest.raises(ConfigError, match=r"mutes\.1\.expires: .*\(line 9\)"):

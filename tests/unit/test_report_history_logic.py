@@ -147,21 +147,28 @@ def test_table_data_is_compact_and_cannot_close_its_script_element() -> None:
 
 def test_mute_rule_validation_and_append(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="reason"):
-        new_rule({"check": "c", "owner": "o", "reason": "x"})
+        new_rule({"check": "c", "owner": "o", "reason": "x", "expires": "2999-01-01"})
+    with pytest.raises(UsageError, match="expires: Field required"):
+        new_rule({"check": "c", "owner": "o", "reason": "no end in sight"})
     with pytest.raises(UsageError, match="past"):
         new_rule({"check": "c", "owner": "o", "reason": "why not", "expires": "2000-01-01"})
     rule = new_rule({"check": "c", "owner": "o", "reason": "accepted", "expires": "2999-01-01"})
     path = tmp_path / "mutes.yaml"
     append_rule(path, rule)  # created when missing
     assert load_mutelist(path).rules == (rule,)
-    path.write_text("# keep me\nmutes:\n  - check: a\n    owner: x\n    reason: because\n")
+    path.write_text(
+        "# keep me\nmutes:\n  - check: a\n    owner: x\n    reason: because\n"
+        "    expires: 2999-01-01\n"
+    )
     append_rule(path, rule)
     assert path.read_text().startswith("# keep me\n")
     assert [r.check for r in load_mutelist(path).rules] == ["a", "c"]
-    path.write_text("mutes: [{check: a, owner: x, reason: because}]\nother: 1\n")
+    path.write_text(
+        "mutes: [{check: a, owner: x, reason: because, expires: 2999-01-01}]\nother: 1\n"
+    )
     with pytest.raises(Exception, match="other"):
         load_mutelist(path)  # an invalid file is never touched
-    path.write_text("mutes: [{check: a, owner: x, reason: because}]\n")
+    path.write_text("mutes: [{check: a, owner: x, reason: because, expires: 2999-01-01}]\n")
     append_rule(path, MuteRule(check="b", owner="y", reason="flow style", expires=date(2999, 1, 1)))
     assert [r.check for r in load_mutelist(path).rules] == ["a", "b"]
     assert yaml.safe_load(path.read_text())["mutes"][1]["expires"] == "2999-01-01"

@@ -1,14 +1,8 @@
 """Findings in the lake: history across runs, and suppressions."""
 
 from opencwpp.findings.mutelist import Mutelist, MuteRule, load_mutelist
-from opencwpp.findings.store import (
-    FindingFilter,
-    StoredFinding,
-    finish_run,
-    load_findings,
-    save_findings,
-    start_run,
-)
+from opencwpp.findings.read import FindingFilter, StoredFinding, load_findings, load_run_findings
+from opencwpp.findings.store import finish_run, save_findings, start_run
 
 __all__ = [
     "FindingFilter",
@@ -18,6 +12,7 @@ __all__ = [
     "finish_run",
     "load_findings",
     "load_mutelist",
+    "load_run_findings",
     "save_findings",
     "start_run",
 ]

@@ -1,7 +1,8 @@
 """Suppressions: data with an owner, a reason and an expiry, never a silent skip.
 
 A muted finding keeps its place in the lake with status MUTED and the rule's reason; an expired
-rule no longer mutes anything. A rule matches on check, account, region, resource (uid or name)
+rule no longer mutes anything. The expiry is required: a suppression nobody has to look at again
+becomes a permanent blind spot. A rule matches on check, account, region, resource (uid or name)
 and resource tags; errors in a mutelist file name the line of the bad entry.
 """
 
@@ -34,11 +35,11 @@ class MuteRule(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     reason: str = Field(min_length=3)
     owner: str = Field(min_length=1)
-    expires: date | None = None
+    expires: date  # the last day the rule mutes
 
     def active(self, today: date) -> bool:
         """Whether the rule still applies on `today`."""
-        return self.expires is None or today <= self.expires
+        return today <= self.expires
 
     def matches(self, finding: Finding) -> bool:
         """Whether the rule covers this finding (resource matches its uid or its name)."""
@@ -74,10 +75,17 @@ class Mutelist:
         today = today or date.today()
         return [r for r in self.rules if not r.active(today)]
 
-    def apply(self, findings: Iterable[Finding], today: date | None = None) -> list[Finding]:
-        """Marks failing findings that an active rule covers as MUTED, with the rule's reason."""
+    def active(self, today: date | None = None) -> list[MuteRule]:
+        """The rules in force on `today`, in file order (the first that matches wins)."""
         today = today or date.today()
-        active = [r for r in self.rules if r.active(today)]
+        return [r for r in self.rules if r.active(today)]
+
+    def apply(self, findings: Iterable[Finding], today: date | None = None) -> list[Finding]:
+        """Marks failing findings that an active rule covers as MUTED, with the rule's reason.
+
+        `mute_sql` does the same in SQL over staged findings; tests hold the two equal.
+        """
+        active = self.active(today)
         out = []
         for finding in findings:
             rule = next((r for r in active if r.matches(finding)), None)

@@ -100,7 +100,7 @@ class MuteRequest(BaseModel):
     region: str = "*"
     owner: str = Field(min_length=1)
     reason: str = Field(min_length=3)
-    expires: date | None = None
+    expires: date
 
 
 @router.post("/mutes", status_code=201)

@@ -35,7 +35,7 @@ def new_rule(raw: dict[str, Any], today: date | None = None) -> MuteRule:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UsageError(f"invalid mute rule: {where}: {first['msg']}") from err
-    if rule.expires is not None and rule.expires < (today or date.today()):
+    if rule.expires < (today or date.today()):
         raise UsageError(f"invalid mute rule: expires {rule.expires} is in the past")
     return rule
 

@@ -37,10 +37,11 @@ restricting AS (
       AND c.value NOT LIKE '%?%' ESCAPE '\'
       AND c.value <> ''
       AND NOT (
-          c.condition_key = 'aws:sourceip'
-          AND CASE WHEN c.value LIKE '%/%' ESCAPE '\'
-                   THEN CAST(split_part(c.value, '/', 2) AS INTEGER) < 8
-                   ELSE FALSE END
+          -- The key test sits inside the CASE: DuckDB evaluates both sides of an AND, and a
+          -- value like `arn:…:rule/x` under another key must never reach the CAST.
+          CASE WHEN c.condition_key = 'aws:sourceip' AND c.value LIKE '%/%' ESCAPE '\'
+               THEN CAST(split_part(c.value, '/', 2) AS INTEGER) < 8
+               ELSE FALSE END
       )
 )
 SELECT

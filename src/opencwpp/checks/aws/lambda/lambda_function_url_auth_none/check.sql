@@ -5,8 +5,11 @@ WITH urls AS (
         string_agg(u.function_url, ', ' ORDER BY u.function_url) FILTER (WHERE upper(u.auth_type) = 'NONE') AS open_urls,
         count(u.function_arn) AS n_urls
     FROM aws_lambda_functions AS f
+    -- An equality (the config's ARN without its alias qualifier), so the join is a hash join.
     LEFT JOIN aws_lambda_function_url_configs AS u
-        ON u.function_arn = f.arn OR u.function_arn LIKE f.arn || ':%' ESCAPE '\'
+        ON f.arn = CASE WHEN split_part(u.function_arn, ':', 8) = '' THEN u.function_arn
+                        ELSE left(u.function_arn, length(u.function_arn) - length(split_part(u.function_arn, ':', 8)) - 1)
+                   END
     GROUP BY f.arn
 )
 SELECT
