@@ -4,15 +4,19 @@ its specific rule (our pack or a stateful detection), and the OTRF breach is fou
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
+from opencwpp.catalog import lake_tables
 from opencwpp.core.models import Pillar, Severity
 from opencwpp.detect.engine import detect
 from opencwpp.detect.ingest import ingest, list_sources
+from opencwpp.detect.inventory import known_accounts
 from opencwpp.detect.pack import load_pack
 from opencwpp.detect.sigma.rules import CompiledRule
 from opencwpp.detect.stateful import stateful_rules
+from opencwpp.detect.stateful.sharing import SHARED_OUTSIDE
 from opencwpp.lake import Lake
 from tests.conftest import require_shared
 
@@ -33,12 +37,14 @@ def _fired(lake: Lake, rules: list[CompiledRule]) -> dict[str, set[str]]:
         for i, r in enumerate(rules)
     )
     out: dict[str, set[str]] = {}
-    for row in lake.query(union):
+    with known_accounts(lake):
+        rows = lake.query(union)
+    for row in rows:
         out.setdefault(str(row["f"]), set()).add(rules[int(row["i"])].check_id)
     return out
 
 
-def test_every_stratus_technique_has_its_specific_detection(lake: Lake, tmp_path: Path) -> None:
+def _ingest_stratus(lake: Lake, tmp_path: Path) -> list[dict[str, Any]]:
     base = require_shared("cloudtrail") / "stratus-red-team-detonation-logs"
     labels = json.loads((base / "labels.json").read_text())
     assert sorted(n.removesuffix(".json") for n in labels) == sorted(EXPECTED)
@@ -50,11 +56,42 @@ def test_every_stratus_technique_has_its_specific_detection(lake: Lake, tmp_path
             events.append(record | {"eventID": f"{name.removesuffix('.json')}|{record['eventID']}"})
     (tmp_path / "stratus.json").write_text(json.dumps(events))
     assert ingest(lake, list_sources([str(tmp_path / "stratus.json")])).inserted == len(events)
+    return events
+
+
+def test_every_stratus_technique_has_its_specific_detection(lake: Lake, tmp_path: Path) -> None:
+    _ingest_stratus(lake, tmp_path)
     fired = _fired(lake, _all_rules())
     missed = {t: want for t, want in EXPECTED.items() if not set(want) <= fired.get(t, set())}
     print(f"Stratus Red Team: {len(EXPECTED) - len(missed)}/{len(EXPECTED)} techniques detected")
     assert missed == {}
     assert len(EXPECTED) == 37 and all(EXPECTED.values())
+
+
+def test_sharing_outside_the_estate_fires_on_the_sharing_techniques(
+    lake: Lake, tmp_path: Path
+) -> None:
+    events = _ingest_stratus(lake, tmp_path)
+    scopes = lake_tables()["cwpp_sync_scopes"]
+    accounts = sorted({str(e["recipientAccountId"]) for e in events})
+    lake.ensure_tables([scopes])
+    lake.insert_rows(
+        scopes,
+        [
+            {"_cq_id": str(uuid.uuid4()), "_cq_source_name": "aws", "table_name": "t"}
+            | {"account_id": account, "region": "us-east-1", "status": "ok"}
+            for account in accounts
+        ],
+    )
+    fired = _fired(lake, [SHARED_OUTSIDE.compiled()])
+    # Each detonation shares with, or opens a trust to, an account outside the lake's estate.
+    assert sorted(fired) == [
+        "aws.exfiltration.ec2-share-ami",
+        "aws.exfiltration.ec2-share-ebs-snapshot",
+        "aws.exfiltration.rds-share-snapshot",
+        "aws.persistence.iam-backdoor-role",
+        "aws.persistence.iam-create-backdoor-role",
+    ]
 
 
 def test_otrf_instance_credential_theft_then_s3_reads(lake: Lake) -> None:

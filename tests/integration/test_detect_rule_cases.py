@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from opencwpp.catalog import lake_tables
 from opencwpp.detect.ingest import ingest, list_sources
+from opencwpp.detect.inventory import known_accounts
 from opencwpp.detect.pack import load_pack, pack_files
 from opencwpp.detect.stateful import DETECTIONS
 from opencwpp.lake import Lake
@@ -87,6 +90,42 @@ def test_pack_rules_on_their_cases(lake: Lake, tmp_path: Path) -> None:
         assert got[stem] == expected[stem][0], stem
 
 
+# The inventory stateful cases run with: the event's own account synced, a sibling in the
+# Organization (`inventory: none` in a case: nothing collected).
+INVENTORY = {
+    "cwpp_sync_scopes": [
+        {
+            "table_name": "aws_ec2_ebs_snapshots",
+            "account_id": "111111111111",
+            "region": "us-east-1",
+            "status": "ok",
+            "_cq_source_name": "aws",
+        }
+    ],
+    "aws_organizations_accounts": [
+        {
+            "id": "111111111111",
+            "arn": "arn:aws:organizations::111111111111:account/o-x/111111111111",
+        },
+        {
+            "id": "222222222222",
+            "arn": "arn:aws:organizations::111111111111:account/o-x/222222222222",
+        },
+    ],
+}
+
+
+def load_inventory(lake: Lake, with_rows: bool) -> None:
+    """Replaces the inventory tables the detections join with."""
+    catalog = lake_tables()
+    for name, rows in INVENTORY.items():
+        if lake.table_exists(name):
+            lake.execute(f"DROP TABLE {name}")
+        if with_rows:
+            lake.ensure_tables([catalog[name]])
+            lake.insert_rows(catalog[name], [r | {"_cq_id": str(uuid.uuid4())} for r in rows])
+
+
 @pytest.mark.parametrize("detection", DETECTIONS, ids=lambda d: d.id)
 def test_stateful_detection_cases(lake: Lake, tmp_path: Path, detection: Any) -> None:
     doc = yaml.safe_load((DATA / "stateful" / f"{detection.id}.yml").read_text())
@@ -94,7 +133,9 @@ def test_stateful_detection_cases(lake: Lake, tmp_path: Path, detection: Any) ->
     for case in doc["cases"]:
         events, flagged = build_events(case["events"], "e")
         load_events(lake, events, tmp_path)
-        rows = lake.query(f"SELECT event_id FROM aws_cloudtrail_events WHERE {where}")
+        load_inventory(lake, case.get("inventory") != "none")
+        with known_accounts(lake):
+            rows = lake.query(f"SELECT event_id FROM aws_cloudtrail_events WHERE {where}")
         got = {str(r["event_id"]) for r in rows}
         if case["expect"] == "quiet":
             assert got == set(), case["name"]

@@ -97,6 +97,25 @@ def test_checks_sql_is_transpiled_for_the_backend(lake: Lake) -> None:
     assert [r["arn"] for r in rows] == ["arn:aws:test:us-east-1:111:thing/a_b"]
 
 
+def test_regexp_extract_all_means_the_same_on_both_backends(lake: Lake) -> None:
+    # PostgreSQL has no regexp_extract_all; the transpiler builds it from regexp_matches.
+    rows = lake.query(
+        "SELECT regexp_extract_all('id=11, id=222; x=3', 'id=([0-9]+)', 1) AS groups, "
+        "regexp_extract_all('id=11, id=222; x=3', '[0-9]+') AS whole, "
+        "regexp_extract_all('none here', '[0-9]+') AS empty"
+    )
+    assert [list(rows[0][k]) for k in ("groups", "whole", "empty")] == [
+        ["11", "222"],
+        ["11", "222", "3"],
+        [],
+    ]
+    unnested = lake.query(
+        "SELECT g.v FROM (SELECT 'a1b22' AS s) AS t, "
+        "unnest(regexp_extract_all(t.s, '([0-9]+)', 1)) AS g(v) ORDER BY g.v"
+    )
+    assert [r["v"] for r in unnested] == ["1", "22"]
+
+
 def test_unknown_scheme_is_a_clear_error() -> None:
     with pytest.raises(LakeError, match="unknown lake URL scheme 'mysql'"):
         Lake.open("mysql://localhost/x")

@@ -10,12 +10,14 @@ rules (Sigma `correlation:`) run one query each through `sigma.correlation_alert
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.detect.ingest.table import EVENTS
+from opencwpp.detect.inventory import KNOWN_ACCOUNTS, known_accounts
 from opencwpp.detect.sigma.correlation_alerts import SEVERITY, correlation_findings
 from opencwpp.detect.sigma.rules import CompiledRule
 from opencwpp.findings import finish_run, save_findings, start_run
@@ -127,18 +129,20 @@ def evaluate(
         found, count = correlation_findings(lake, rule, since)
         findings.extend(found)
         matched += count
-    for start in range(0, len(todo), _BATCH):
-        batch = todo[start : start + _BATCH]
-        if progress is not None:
-            for rule in batch:
-                progress(rule)
-        groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        for row in lake.query(rules_sql(batch, since)):
-            groups.setdefault((int(row["rule_index"]), str(row["identity"])), []).append(row)
-        attack = [rule.mitre_attack for rule in batch]  # parsed once per rule, not per alert
-        for (index, _), rows in groups.items():
-            matched += int(rows[0]["n"])
-            findings.append(_finding(batch[index], rows, attack[index]))
+    inventory = known_accounts(lake) if any(KNOWN_ACCOUNTS in r.where for r in todo) else None
+    with inventory or nullcontext():
+        for start in range(0, len(todo), _BATCH):
+            batch = todo[start : start + _BATCH]
+            if progress is not None:
+                for rule in batch:
+                    progress(rule)
+            groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+            for row in lake.query(rules_sql(batch, since)):
+                groups.setdefault((int(row["rule_index"]), str(row["identity"])), []).append(row)
+            attack = [rule.mitre_attack for rule in batch]  # parsed once per rule, not per alert
+            for (index, _), rows in groups.items():
+                matched += int(rows[0]["n"])
+                findings.append(_finding(batch[index], rows, attack[index]))
     return findings, matched
 
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from opencwpp.detect.sigma.rules import CompiledRule
-from opencwpp.detect.stateful import bursts, first_seen, instance_credentials, sequences
+from opencwpp.detect.stateful import (
+    bursts,
+    first_seen,
+    instance_credentials,
+    sequences,
+    sharing,
+)
 from opencwpp.detect.stateful.base import StatefulDetection
 
 DETECTIONS: tuple[StatefulDetection, ...] = (
@@ -11,6 +17,7 @@ DETECTIONS: tuple[StatefulDetection, ...] = (
     *bursts.DETECTIONS,
     *sequences.DETECTIONS,
     *first_seen.DETECTIONS,
+    *sharing.DETECTIONS,
 )
 
 
