@@ -86,6 +86,34 @@ def test_report_command_filters(seeded: str, tmp_path: Path) -> None:
     assert isinstance(bad.exception, UsageError)
 
 
+def test_report_command_severity_pillar_and_check_filters(seeded: str, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    args = ["report", "-f", "json", "-o", str(out), "--lake", seeded]
+
+    def checks(*extra: str) -> list[str]:
+        result = runner.invoke(report_commands.app, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        return sorted(f["check_id"] for f in json.loads(out.read_text())["findings"])
+
+    assert checks("--severity", "high") == [
+        "iam_user_console_mfa",
+        "s3_bucket_public_acl",
+        "sigma_cloudtrail_stop_logging",
+    ]  # a minimum: medium kms_key_rotation is left out
+    assert checks("--severity", "critical") == ["s3_bucket_public_acl"]
+    assert checks("--pillar", "data-encryption") == ["kms_key_rotation"]
+    assert checks("--pillar", "threat-detection", "--pillar", "data-encryption") == [
+        "kms_key_rotation",
+        "sigma_cloudtrail_stop_logging",
+    ]
+    assert checks("--check", "kms_key_rotation") == ["kms_key_rotation"]
+    assert checks("--check", "no_such_check") == []
+    bad = runner.invoke(report_commands.app, [*args, "--severity", "bogus"])
+    assert isinstance(bad.exception, UsageError)
+    bad = runner.invoke(report_commands.app, [*args, "--pillar", "bogus"])
+    assert isinstance(bad.exception, UsageError)
+
+
 def test_send_to_securityhub_imports_into_moto(moto_endpoint: str) -> None:
     context = AwsContext(boto3.Session(region_name="eu-west-1"), endpoint_url=moto_endpoint)
     findings = synthetic_findings(250)  # three batches of at most 100

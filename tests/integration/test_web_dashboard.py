@@ -1,6 +1,7 @@
 """The dashboard over real HTTP (uvicorn on loopback) on DuckDB and PostgreSQL lakes."""
 
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -234,6 +235,28 @@ def test_api_findings_filters_groups_and_overview(server: tuple[str, Path]) -> N
     assert threats[0]["evidence"]["event_ids"] == ["ev-1", HOSTILE]
     openapi = json.loads(_get(base + "/api/openapi.json")[1])
     assert "/api/findings" in openapi["paths"] and "/api/mutes" in openapi["paths"]
+
+
+def test_overview_scores_and_trends_per_pillar_and_account(server: tuple[str, Path]) -> None:
+    base, _ = server
+    overview = json.loads(_get(base + "/api/overview")[1])
+    pillars = {p["pillar"]: p for p in overview["pillars"]}
+    # Now: the public bucket fails and bob's MFA passes; the key fails; the alert fails.
+    access = pillars["access-control"]
+    assert (access["passing"], access["assessed"], access["score"]) == (1, 2, 0.5)
+    assert access["trend"] == [2, 1]  # failing in each assess run, oldest first
+    assert pillars["data-encryption"]["score"] == 0.0
+    assert pillars["data-encryption"]["trend"] == [0, 1]
+    assert pillars["threat-detection"]["trend"] == []  # alerts come from detect runs
+    assert pillars["vulnerability"]["score"] is None  # nothing assessed: no score, not 0 %
+    (account,) = overview["accounts"]
+    assert account["account"] == ACCOUNT
+    assert (account["passing"], account["assessed"], account["score"]) == (1, 4, 0.25)
+    assert account["trend"] == [2, 2]
+    _, page, _ = _get(base + "/")
+    assert "50% passing" in page and "not assessed" in page
+    row = re.search(r'<tr class="account-row">(.*?)</tr>', page, re.S)
+    assert row is not None and "25%" in row.group(1) and "2 → 2" in row.group(1)
 
 
 def test_mute_appends_a_valid_rule_and_keeps_comments(server: tuple[str, Path]) -> None:

@@ -19,6 +19,7 @@ from opencwpp.report.formats import json as json_format
 from opencwpp.report.formats.asff import asff_finding
 from opencwpp.report.formats.markdown import md
 from opencwpp.report.formats.ocsf import CLASSES
+from opencwpp.report.model import AlertEvent
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "report"
 GOLDEN = DATA / "golden"
@@ -43,7 +44,43 @@ def data(monkeypatch: pytest.MonkeyPatch) -> ReportData:
         TrendPoint("run-2", datetime(2025, 1, 3, 3, 0), {"critical": 1, "high": 3, "medium": 1}),
     ]
     lifecycle = {f.id: "OPEN" for f in findings if f.status is Status.FAIL} | {new.id: "NEW"}
-    return ReportData(findings, T1, "duckdb:///lake.duckdb", "run-2", lifecycle, changes, trend)
+    alert = by_check["sigma_aws_cloudtrail_disable_logging"]
+    return ReportData(
+        findings,
+        T1,
+        "duckdb:///lake.duckdb",
+        "run-2",
+        lifecycle,
+        changes,
+        trend,
+        alert_events={alert.id: ALERT_EVENTS},
+    )
+
+
+MALLORY = "arn:aws:iam::123456789012:user/mallory"
+# The two events behind the golden alert; the second one's text is hostile.
+ALERT_EVENTS = [
+    AlertEvent(
+        "e1",
+        datetime(2025, 1, 2, 3, 4, 5),
+        "StopLogging",
+        "cloudtrail.amazonaws.com",
+        MALLORY,
+        "203.0.113.7",
+        "eu-west-1",
+    ),
+    AlertEvent(
+        "e2",
+        datetime(2025, 1, 3, 3, 4, 5),
+        '=HYPERLINK("http://x")<img src=x>',
+        "cloudtrail.amazonaws.com",
+        MALLORY,
+        "ssm.amazonaws.com",
+        "eu-west-1",
+        error_code="AccessDenied",
+        user_agent="<script>alert(1)</script>",
+    ),
+]
 
 
 def _golden(name: str, rendered: str) -> None:
@@ -94,9 +131,17 @@ def _ocsf_schema() -> dict[str, object]:
     return json.loads((DATA / "ocsf-1.1-findings.schema.json").read_text(encoding="utf-8"))
 
 
+def validate_ocsf(events: object) -> None:
+    """Validates OCSF events against the hand-derived 1.1 subset schema (formats checked)."""
+    validator = jsonschema.Draft202012Validator(
+        _ocsf_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    validator.validate(events)
+
+
 def test_ocsf_events_have_the_required_attributes_of_their_class(data: ReportData) -> None:
     events = json.loads(get_format("ocsf").render(data))
-    jsonschema.Draft202012Validator(_ocsf_schema()).validate(events)
+    validate_ocsf(events)
     by_check = {e["finding_info"]["analytic"]["uid"]: e for e in events}
     assert by_check["GHSA-xxxx-yyyy-zzzz"]["class_uid"] == 2002
     assert by_check["GHSA-xxxx-yyyy-zzzz"]["vulnerabilities"][0]["cve"]["uid"] == "CVE-2024-0001"
@@ -116,6 +161,118 @@ def test_ocsf_schema_rejects_a_compliance_finding_without_compliance(data: Repor
     del broken["compliance"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(_ocsf_schema()).validate([broken])
+
+
+def _alert_id(data: ReportData) -> str:
+    return next(f.id for f in data.findings if f.check_id == "sigma_aws_cloudtrail_disable_logging")
+
+
+def test_ocsf_detection_finding_names_and_describes_its_events(data: ReportData) -> None:
+    events = json.loads(get_format("ocsf").render(data))
+    detection = next(e for e in events if e["class_uid"] == 2004)
+    assert detection["finding_info"]["related_events"] == [{"uid": "e1"}, {"uid": "e2"}]
+    first, second = detection["evidences"]
+    assert first["api"] == {
+        "operation": "StopLogging",
+        "service": {"name": "cloudtrail.amazonaws.com"},
+    }
+    assert first["actor"] == {"user": {"uid": MALLORY}}
+    assert first["src_endpoint"] == {"ip": "203.0.113.7"}
+    assert first["data"] == {
+        "event_uid": "e1",
+        "event_time": "2025-01-02T03:04:05Z",
+        "region": "eu-west-1",
+    }
+    assert second["src_endpoint"] == {"hostname": "ssm.amazonaws.com"}  # an AWS service called
+    assert second["api"]["response"] == {"error": "AccessDenied"}
+    # Other classes get neither attribute.
+    assert all("evidences" not in e for e in events if e["class_uid"] != 2004)
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [
+        (("evidences",), []),  # present but empty
+        (("evidences", 0), {}),  # no artifact at all
+        (("evidences", 0, "api"), {"service": {"name": "s3.amazonaws.com"}}),  # no operation
+        (("evidences", 0, "src_endpoint"), {"ip": "ssm.amazonaws.com"}),  # not an IP
+        (("evidences", 0, "actor"), {"user": {}}),  # a user with nothing to name it
+        (("finding_info", "related_events", 0), {"type": "x"}),  # no uid
+    ],
+)
+def test_ocsf_schema_rejects_broken_detection_evidence(
+    data: ReportData, path: tuple[object, ...], bad: object
+) -> None:
+    events = json.loads(get_format("ocsf").render(data))
+    detection = next(e for e in events if e["class_uid"] == 2004)
+    validate_ocsf([detection])  # the unbroken one passes
+    target = detection
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = bad
+    with pytest.raises(jsonschema.ValidationError):
+        validate_ocsf([detection])
+
+
+def test_json_alert_carries_its_events_and_other_findings_do_not(data: ReportData) -> None:
+    doc = json.loads(get_format("json").render(data))
+    by_id = {f["id"]: f for f in doc["findings"]}
+    alert = by_id.pop(_alert_id(data))
+    assert [(e["eventID"], e["eventName"], e["principal"]) for e in alert["events"]] == [
+        ("e1", "StopLogging", MALLORY),
+        ("e2", ALERT_EVENTS[1].event_name, MALLORY),
+    ]
+    assert alert["events"][0]["eventTime"] == "2025-01-02T03:04:05Z"  # naive times are UTC
+    assert all("events" not in f for f in by_id.values())
+    # An alert that was never looked up (no lake behind the report) has no `events` either.
+    plain = json.loads(get_format("json").render(ReportData(data.findings, T1, "x")))
+    assert all("events" not in f for f in plain["findings"])
+
+
+def test_csv_events_cell_is_json_and_never_a_formula(data: ReportData) -> None:
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(get_format("csv").render(data))))
+    cells = {r["id"]: r["events"] for r in rows}
+    events = json.loads(cells.pop(_alert_id(data)))
+    assert [e["eventID"] for e in events] == ["e1", "e2"]
+    assert set(cells.values()) == {""}
+    lone = AlertEvent("=1+1", None, "=cmd", "", "", "", "")
+    hostile = ReportData(data.findings, T1, "x", alert_events={_alert_id(data): [lone]})
+    rows = list(csv.DictReader(io.StringIO(get_format("csv").render(hostile))))
+    cell = next(r["events"] for r in rows if r["id"] == _alert_id(data))
+    assert cell.startswith("[") and json.loads(cell)[0]["eventName"] == "=cmd"
+
+
+def test_sarif_result_of_an_alert_lists_its_events(data: ReportData) -> None:
+    results = json.loads(get_format("sarif").render(data))["runs"][0]["results"]
+    alert = next(r for r in results if r["ruleId"] == "sigma_aws_cloudtrail_disable_logging")
+    assert [e["eventID"] for e in alert["properties"]["events"]] == ["e1", "e2"]
+    assert all("events" not in r["properties"] for r in results if r is not alert)
+
+
+def _asff_validate(doc: dict[str, object]) -> str:
+    """Errors of an ASFF document against BatchImportFindings' input shape in botocore's bundled
+    Security Hub service model (AWS's own definition of the format; offline), or ''."""
+    from botocore.session import get_session
+    from botocore.validate import ParamValidator
+
+    model = get_session().get_service_model("securityhub")
+    shape = model.operation_model("BatchImportFindings").input_shape
+    report = ParamValidator().validate(doc, shape)
+    return str(report.generate_report()) if report.has_errors() else ""
+
+
+def test_asff_validates_against_the_security_hub_service_model(data: ReportData) -> None:
+    doc = json.loads(get_format("asff").render(data))
+    assert _asff_validate(doc) == ""
+    assert len(doc["Findings"]) == len(data.findings)
+    broken = json.loads(get_format("asff").render(data))
+    del broken["Findings"][0]["Resources"]
+    broken["Findings"][1]["Severity"] = {"Label": 5}
+    errors = _asff_validate(broken)
+    assert "Resources" in errors and "Severity.Label" in errors
 
 
 def test_asff_respects_the_field_limits(data: ReportData) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from opencwpp.core.errors import UsageError
 from opencwpp.findings import FindingFilter, load_findings
 from opencwpp.lake.lake import Lake, redact_url
+from opencwpp.report.alert_events import load_alert_events
 from opencwpp.report.formats import Format
 from opencwpp.report.history import latest_diff, trend
 from opencwpp.report.model import ReportData
@@ -23,7 +24,8 @@ def report_data(
     """The stored findings matching `where`, with their lifecycle, ready to render.
 
     With `history`, the report also carries the findings-over-time trend and the diff of the
-    last two assess runs (restricted to the findings the filter kept).
+    last two assess runs (restricted to the findings the filter kept). Threat-detection alerts
+    come with the stored CloudTrail events their evidence names.
     """
     stored = load_findings(lake, where)
     findings = [s.finding for s in stored]
@@ -38,6 +40,7 @@ def report_data(
         lifecycle={s.finding.id: s.lifecycle for s in stored if s.lifecycle},
         changes=changes,
         trend=trend(lake) if history else [],
+        alert_events=load_alert_events(lake, findings),
     )
 
 

@@ -61,7 +61,7 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
 
 
 def apply(data: ReportData, extra: ExtraFilter) -> ReportData:
-    """`data` with only the findings `extra` keeps (lifecycle and diff restricted to match)."""
+    """`data` with only the findings `extra` keeps (lifecycle, diff and alert events to match)."""
     if extra == ExtraFilter():
         return data
     kept = [f for f in data.findings if extra.matches(f)]
@@ -71,4 +71,5 @@ def apply(data: ReportData, extra: ExtraFilter) -> ReportData:
         findings=kept,
         lifecycle={k: v for k, v in data.lifecycle.items() if k in ids},
         changes=data.changes.only(ids) if data.changes else None,
+        alert_events={k: v for k, v in data.alert_events.items() if k in ids},
     )

@@ -119,3 +119,35 @@ def trend(lake: Lake, kind: str | None = ASSESS, limit: int = 30) -> list[TrendP
     for row in rows:
         counts[row["run_id"]][row["severity"]] = int(row["n"])
     return [TrendPoint(r.run_id, r.started_at, counts[r.run_id]) for r in reversed(runs)]
+
+
+TREND_GROUPS = {"pillar": "f.pillar", "account_id": "f.account_id"}
+
+
+def trend_by(
+    lake: Lake, by: str, kind: str | None = ASSESS, limit: int = 12
+) -> dict[str, list[int]]:
+    """Failing findings per run for each pillar or account (`by`), over the last runs, oldest first.
+
+    History rows carry no pillar or account, so they are joined to the findings they record.
+    """
+    if by not in TREND_GROUPS:
+        raise UsageError(f"unknown trend grouping {by!r}: use one of {', '.join(TREND_GROUPS)}")
+    runs = list(reversed(list_runs(lake, kind, limit)))
+    if not runs:
+        return {}
+    ids = [r.run_id for r in runs]
+    marks = ", ".join("?" for _ in ids)
+    column = TREND_GROUPS[by]
+    rows = lake.query(
+        f"SELECT h.run_id, {column} AS key, count(*) AS n FROM cwpp_finding_history h "
+        "JOIN cwpp_findings f ON f.finding_id = h.finding_id "
+        f"WHERE h.status = ? AND h.run_id IN ({marks}) GROUP BY h.run_id, {column}",
+        ["FAIL", *ids],
+    )
+    position = {run_id: i for i, run_id in enumerate(ids)}
+    out: dict[str, list[int]] = {}
+    for row in rows:
+        series = out.setdefault(row["key"] or "", [0] * len(ids))
+        series[position[row["run_id"]]] = int(row["n"])
+    return out

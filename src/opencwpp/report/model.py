@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from opencwpp.core.models import Finding, Pillar, Severity, Status
 from opencwpp.report.diff import RunDiff, TrendPoint
@@ -14,6 +16,24 @@ LIFECYCLE_STATES = ("NEW", "OPEN", "RESOLVED")
 _RANK = {s: s.rank for s in Severity}  # Severity.rank scans the enum: too slow for 50k findings
 # Order of statuses inside a check: what needs action first.
 _STATUS_ORDER = {Status.FAIL: 0, Status.NOT_ASSESSED: 1, Status.MUTED: 2, Status.PASS: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One CloudTrail event behind a threat-detection alert, as the exports and dashboard show it.
+
+    Every text field comes from the event record, so it is attacker-controlled: escape it.
+    """
+
+    event_id: str
+    event_time: datetime | None
+    event_name: str
+    event_source: str
+    principal: str  # the identity ARN, else principal id, user name or identity type
+    source_ip: str  # an IP address, or the AWS service that made the call
+    region: str
+    error_code: str = ""
+    user_agent: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +47,8 @@ class ReportData:
     lifecycle: dict[str, str] = field(default_factory=dict)  # finding id -> NEW|OPEN|RESOLVED
     changes: RunDiff | None = None  # the last two runs compared, when history has two
     trend: list[TrendPoint] = field(default_factory=list)  # failing counts per run, oldest first
+    # Alert finding id -> the stored events behind it (set only for alerts that were looked up).
+    alert_events: dict[str, list[AlertEvent]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +84,29 @@ def iso_utc(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def alert_event_ids(evidence: Mapping[str, Any] | None) -> list[str] | None:
+    """The event ids an alert's evidence names, or None when it names none (not an alert)."""
+    ids = (evidence or {}).get("event_ids")
+    if not isinstance(ids, list) or not ids:
+        return None
+    return [str(i) for i in ids]
+
+
+def alert_event_dict(event: AlertEvent) -> dict[str, str | None]:
+    """An alert's event as JSON values, keyed like CloudTrail (`eventName`, `eventTime` …)."""
+    return {
+        "eventID": event.event_id,
+        "eventTime": iso_utc(event.event_time),
+        "eventName": event.event_name,
+        "eventSource": event.event_source,
+        "principal": event.principal,
+        "sourceIPAddress": event.source_ip,
+        "awsRegion": event.region,
+        "errorCode": event.error_code or None,
+        "userAgent": event.user_agent or None,
+    }
 
 
 def sort_key(finding: Finding) -> tuple[int, str, str, int]:

@@ -64,8 +64,11 @@ TREND_AXIS = 24
 TREND_TOP = 14
 
 
-def trend_chart(title: str, columns: list[tuple[str, list[Bar]]]) -> Markup:
-    """Stacked columns, one per run (label, its bars bottom-up), scaled to the tallest column."""
+def trend_chart(title: str, columns: list[tuple[str, list[Bar]]], unit: str = "failing") -> Markup:
+    """Stacked columns, one per run (label, its bars bottom-up), scaled to the tallest column.
+
+    `unit` names what a column counts in its tooltip ("failing" findings, "alerts" …).
+    """
     peak = max((sum(b.value for b in bars) for _, bars in columns), default=0)
     plot = TREND_HEIGHT - TREND_AXIS - TREND_TOP
     step = TREND_WIDTH / max(len(columns), 1)
@@ -82,7 +85,9 @@ def trend_chart(title: str, columns: list[tuple[str, list[Bar]]]) -> Markup:
         y = float(TREND_HEIGHT - TREND_AXIS)
         total = sum(b.value for b in bars)
         detail = ", ".join(f"{b.label} {b.value}" for b in bars if b.value)
-        parts.append(f"<g><title>{escape(label)}: {total} failing ({escape(detail)})</title>")
+        parts.append(
+            f"<g><title>{escape(label)}: {total} {escape(unit)} ({escape(detail)})</title>"
+        )
         for bar in bars:
             h = 0.0 if peak == 0 else plot * bar.value / peak
             if h:

@@ -52,6 +52,7 @@ def _environment() -> Environment:
     env.filters["dict_without_empty"] = lambda d: {k: v for k, v in d.items() if v}
     env.filters["combine"] = lambda a, b: {**a, **b}
     env.filters["when"] = _when
+    env.filters["when_exact"] = _when_exact
     return env
 
 
@@ -59,6 +60,13 @@ def _when(value: object) -> str:
     """A timestamp as `YYYY-MM-DD HH:MM` (the lake stores UTC); other values as text."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else text.clean(str(value))
+
+
+def _when_exact(value: object) -> str:
+    """A timestamp to the second, `YYYY-MM-DD HH:MM:SS` (event times); other values as text."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     return "" if value is None else text.clean(str(value))
 
 

@@ -93,10 +93,30 @@ def compliance_page(request: Request, lake: Lake = LakeDep) -> HTMLResponse:
     return _page(request, "compliance.html.j2", "compliance", frameworks=views.compliance(lake))
 
 
+ALERT_DAYS = 14
+
+
+def _alerts_chart(alerts: list[dict[str, Any]]) -> Markup | None:
+    """Alerts per day of their last activity, by severity: the most recent days with alerts."""
+    days: dict[str, dict[str, int]] = {}
+    for a in alerts:
+        if a["activity_last"] is not None:
+            day = days.setdefault(f"{a['activity_last']:%Y-%m-%d}", {})
+            day[a["severity"]] = day.get(a["severity"], 0) + 1
+    if not days:
+        return None
+    columns = [
+        (day[5:], [Bar(s.value, days[day].get(s.value, 0), f"sev-{s.value}") for s in Severity])
+        for day in sorted(days)[-ALERT_DAYS:]
+    ]
+    return trend_chart("Alerts per day of last activity", columns, unit="alerts")
+
+
 @router.get("/threats", response_class=HTMLResponse)
 def threats_page(request: Request, lake: Lake = LakeDep) -> HTMLResponse:
-    """The alert timeline."""
-    return _page(request, "threats.html.j2", "threats", alerts=views.threats(lake))
+    """The alert timeline, each alert opening onto the CloudTrail events behind it."""
+    alerts = views.threats(lake)
+    return _page(request, "threats.html.j2", "threats", alerts=alerts, chart=_alerts_chart(alerts))
 
 
 @router.get("/identity", response_class=HTMLResponse)

@@ -161,6 +161,30 @@ def matrix(lake: Lake, by: str = "pillar") -> dict[str, dict[str, int]]:
     return out
 
 
+def scores(lake: Lake, by: str = "pillar") -> dict[str, dict[str, Any]]:
+    """Per pillar or account: passing and assessed findings and the score, passing / assessed.
+
+    Assessed means PASS or FAIL; muted and not-assessed findings count for neither side. The
+    score is None when nothing was assessed.
+    """
+    if by not in ("pillar", "account_id") or not _ready(lake):
+        return {}
+    rows = lake.query(
+        f"SELECT {by} AS key, status, count(*) AS n FROM cwpp_findings "
+        f"WHERE status IN (?, ?) GROUP BY {by}, status",
+        ["PASS", "FAIL"],
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = out.setdefault(row["key"] or "", {"passing": 0, "assessed": 0, "score": None})
+        entry["assessed"] += int(row["n"])
+        if row["status"] == "PASS":
+            entry["passing"] += int(row["n"])
+    for entry in out.values():
+        entry["score"] = entry["passing"] / entry["assessed"] if entry["assessed"] else None
+    return out
+
+
 def status_totals(lake: Lake) -> dict[str, int]:
     """Findings per status."""
     if not _ready(lake):

@@ -1,7 +1,8 @@
 """CSV report: one row per finding under a fixed header, safe to open in a spreadsheet.
 
 Resource names, tags and details are attacker-controlled, so any cell a spreadsheet would read as
-a formula is prefixed with `'` (OWASP CSV injection guidance).
+a formula is prefixed with `'` (OWASP CSV injection guidance). The last column, `events`, holds a
+threat-detection alert's stored CloudTrail events as a JSON array (empty for other findings).
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import json
 
 from opencwpp.core.models import Finding
 from opencwpp.report.formats import Format
-from opencwpp.report.model import ReportData, iso_utc, sort_findings
+from opencwpp.report.model import (
+    AlertEvent,
+    ReportData,
+    alert_event_dict,
+    iso_utc,
+    sort_findings,
+)
 
 HEADER = (
     "id",
@@ -35,6 +42,7 @@ HEADER = (
     "evidence",
     "first_seen",
     "last_seen",
+    "events",
 )
 
 # A leading character that makes Excel, LibreOffice or Google Sheets evaluate a cell.
@@ -46,7 +54,7 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
-def _row(finding: Finding, lifecycle: str) -> list[str]:
+def _row(finding: Finding, lifecycle: str, events: list[AlertEvent] | None) -> list[str]:
     res = finding.resource
     cells = [
         finding.id,
@@ -71,6 +79,7 @@ def _row(finding: Finding, lifecycle: str) -> list[str]:
         else "",
         iso_utc(finding.first_seen) or "",
         iso_utc(finding.last_seen) or "",
+        json.dumps([alert_event_dict(e) for e in events], ensure_ascii=False) if events else "",
     ]
     return [neutralise(c) for c in cells]
 
@@ -81,7 +90,7 @@ def render(data: ReportData) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for f in sort_findings(data.findings):
-        writer.writerow(_row(f, data.lifecycle.get(f.id, "")))
+        writer.writerow(_row(f, data.lifecycle.get(f.id, ""), data.alert_events.get(f.id)))
     return out.getvalue()
 
 

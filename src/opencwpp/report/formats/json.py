@@ -1,6 +1,8 @@
 """JSON report: run facts, a summary and every finding field, in a stable order.
 
 The document is meant for pipelines and for `load_findings`, which reads it back into findings.
+A threat-detection alert also carries `events`: the stored CloudTrail events behind it (id, time,
+API call, principal, source), so a reader need not query the lake to see what happened.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.report.formats import Format
 from opencwpp.report.model import (
+    AlertEvent,
     ReportData,
+    alert_event_dict,
     failing_by_pillar,
     failing_by_severity,
     iso_utc,
@@ -46,10 +50,15 @@ def _default(value: object) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} in a JSON report")
 
 
-def finding_to_dict(finding: Finding, lifecycle: str | None = None) -> dict[str, Any]:
-    """Every field of a finding as JSON values: enums by value, timestamps ISO 8601 UTC."""
+def finding_to_dict(
+    finding: Finding, lifecycle: str | None = None, events: list[AlertEvent] | None = None
+) -> dict[str, Any]:
+    """Every field of a finding as JSON values: enums by value, timestamps ISO 8601 UTC.
+
+    `events` (an alert's stored events) adds an `events` list; other findings have no such key.
+    """
     res = finding.resource
-    return {
+    out: dict[str, Any] = {
         "id": finding.id,
         "check_id": finding.check_id,
         "title": finding.title,
@@ -74,6 +83,9 @@ def finding_to_dict(finding: Finding, lifecycle: str | None = None) -> dict[str,
         "last_seen": iso_utc(finding.last_seen),
         "lifecycle": lifecycle,
     }
+    if events is not None:
+        out["events"] = [alert_event_dict(e) for e in events]
+    return out
 
 
 def summary(data: ReportData) -> dict[str, Any]:
@@ -109,7 +121,8 @@ def render(data: ReportData) -> str:
         "run_id": data.run_id,
         "summary": summary(data),
         "findings": [
-            finding_to_dict(f, data.lifecycle.get(f.id)) for f in sort_findings(data.findings)
+            finding_to_dict(f, data.lifecycle.get(f.id), data.alert_events.get(f.id))
+            for f in sort_findings(data.findings)
         ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False, default=_default) + "\n"

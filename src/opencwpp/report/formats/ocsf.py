@@ -2,11 +2,14 @@
 
 Vulnerability findings become Vulnerability Finding (2002), threat detections Detection Finding
 (2004), posture checks (access control, data encryption) Compliance Finding (2003). The output
-is a JSON array of events, as OCSF-native data lakes (Security Lake, …) ingest them.
+is a JSON array of events, as OCSF-native data lakes (Security Lake, …) ingest them. A Detection
+Finding names its CloudTrail events in `finding_info.related_events` and describes the stored ones
+as `evidences` (actor, API call, source endpoint, event id and time).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from datetime import datetime
 from typing import Any
@@ -21,7 +24,7 @@ from opencwpp.report.formats._shared import (
     tool_version,
 )
 from opencwpp.report.formats.json import _default as json_default
-from opencwpp.report.model import ReportData, sort_findings
+from opencwpp.report.model import AlertEvent, ReportData, alert_event_ids, iso_utc, sort_findings
 
 OCSF_VERSION = "1.1.0"
 CATEGORY_UID, CATEGORY_NAME = 2, "Findings"
@@ -81,8 +84,45 @@ def _vulnerabilities(finding: Finding) -> list[dict[str, Any]]:
     return [item]
 
 
-def ocsf_event(finding: Finding, generated_at: datetime, run_id: str | None) -> dict[str, Any]:
-    """One OCSF event for `finding`, of the class its pillar maps to."""
+def _endpoint(source: str) -> dict[str, str]:
+    """CloudTrail's sourceIPAddress: an IP, or the AWS service that called (a host name)."""
+    try:
+        return {"ip": str(ipaddress.ip_address(source))}
+    except ValueError:
+        return {"hostname": source}
+
+
+def _evidence(event: AlertEvent) -> dict[str, Any]:
+    """One OCSF Evidence Artifacts object for a CloudTrail event behind a detection."""
+    evidence: dict[str, Any] = {
+        "data": {"event_uid": event.event_id, "event_time": iso_utc(event.event_time)},
+    }
+    if event.principal:
+        evidence["actor"] = {"user": {"uid": event.principal}}
+    if event.event_name:
+        api: dict[str, Any] = {"operation": event.event_name}
+        if event.event_source:
+            api["service"] = {"name": event.event_source}
+        if event.error_code:
+            api["response"] = {"error": event.error_code}
+        evidence["api"] = api
+    if event.source_ip:
+        evidence["src_endpoint"] = _endpoint(event.source_ip)
+    if event.region:
+        evidence["data"]["region"] = event.region
+    return evidence
+
+
+def ocsf_event(
+    finding: Finding,
+    generated_at: datetime,
+    run_id: str | None,
+    events: list[AlertEvent] | None = None,
+) -> dict[str, Any]:
+    """One OCSF event for `finding`, of the class its pillar maps to.
+
+    `events` (a detection's stored CloudTrail events) become the Detection Finding's evidences.
+    """
     class_uid, class_name = CLASSES[finding.pillar]
     status_id, status = _FINDING_STATUS[finding.status]
     info: dict[str, Any] = {
@@ -144,12 +184,21 @@ def ocsf_event(finding: Finding, generated_at: datetime, run_id: str | None) -> 
         }
     elif class_uid == 2002:
         event["vulnerabilities"] = _vulnerabilities(finding)
+    elif class_uid == 2004:
+        ids = alert_event_ids(finding.evidence)
+        if ids:
+            info["related_events"] = [{"uid": i} for i in ids]
+        if events:
+            event["evidences"] = [_evidence(e) for e in events]
     return event
 
 
 def render(data: ReportData) -> str:
     """Renders a JSON array of OCSF events in the stable report order."""
-    events = [ocsf_event(f, data.generated_at, data.run_id) for f in sort_findings(data.findings)]
+    events = [
+        ocsf_event(f, data.generated_at, data.run_id, data.alert_events.get(f.id))
+        for f in sort_findings(data.findings)
+    ]
     return json.dumps(events, indent=2, ensure_ascii=False, default=json_default) + "\n"
 
 

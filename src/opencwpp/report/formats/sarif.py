@@ -4,6 +4,7 @@ Cloud resources have no file location, so each result names its resource as a lo
 (fully qualified name = the resource uid). Muted findings carry an external suppression with the
 mute rule's justification, so code-scanning dashboards show them as dismissed, not open.
 `security-severity` follows GitHub's convention (a CVSS-like number) so alerts sort by severity.
+A threat-detection alert lists its stored CloudTrail events in the result's `properties.events`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from opencwpp.core.models import Finding, Severity, Status
 from opencwpp.report import text
 from opencwpp.report.formats import Format
 from opencwpp.report.formats._shared import TOOL_NAME, TOOL_URI, frameworks, tool_version
-from opencwpp.report.model import PILLAR_LABELS, ReportData, group_by_check, iso_utc, sort_findings
+from opencwpp.report.model import (
+    PILLAR_LABELS,
+    AlertEvent,
+    ReportData,
+    alert_event_dict,
+    group_by_check,
+    iso_utc,
+    sort_findings,
+)
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {
@@ -54,7 +63,9 @@ def _rule(check_id: str, title: str, finding: Finding) -> dict[str, Any]:
     return rule
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _result(
+    finding: Finding, rule_index: int, events: list[AlertEvent] | None = None
+) -> dict[str, Any]:
     res = finding.resource
     message = finding.status_reason or finding.title
     result: dict[str, Any] = {
@@ -83,6 +94,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
             "resourceTags": dict(sorted(res.tags.items())),
         },
     }
+    if events is not None:
+        result["properties"]["events"] = [alert_event_dict(e) for e in events]
     if finding.status is Status.MUTED:
         result["suppressions"] = [
             {"kind": "external", "justification": text.clean(finding.status_reason)}
@@ -97,7 +110,9 @@ def sarif_log(data: ReportData) -> dict[str, Any]:
     index = {g.check_id: i for i, g in enumerate(groups)}
     rules = [_rule(g.check_id, g.title, g.findings[0]) for g in groups]
     results = [
-        _result(f, index[f.check_id]) for f in sort_findings(data.findings) if f.status in REPORTED
+        _result(f, index[f.check_id], data.alert_events.get(f.id))
+        for f in sort_findings(data.findings)
+        if f.status in REPORTED
     ]
     run: dict[str, Any] = {
         "tool": {
