@@ -107,7 +107,7 @@ def _delta_sql(dialect: str, now: str, scope: str) -> str:
     )
 
 
-def _apply_sql(dialect: str, now: str, run: str, scope: str) -> list[str]:
+def _apply_sql(dialect: str, now: str, run: str, scope: str, kinds: dict[str, int]) -> list[str]:
     target = FINDINGS.name
     gone = f"SELECT finding_id FROM {DELTA} WHERE kind = 'gone'"
     meta_differs = " OR ".join(
@@ -145,28 +145,44 @@ def _apply_sql(dialect: str, now: str, run: str, scope: str) -> list[str]:
             f"WHERE {target}.check_id = c.check_id AND {target}.last_run_id = {run} "
             f"AND ({meta_differs}) AND {target}.finding_id NOT IN ({gone})"
         ]
-    return [
-        # Every finding judged now was last seen now, with its check's current metadata.
-        seen,
-        *metadata,
+    changed = (
         f"UPDATE {target} SET status = d.status, status_reason = d.reason, "
         "lifecycle = d.lifecycle, first_seen = d.first_seen, resolved_at = d.resolved_at, "
         "resource_name = d.resource_name, resource_tags = d.resource_tags, "
         f"evidence = {evidence_sql(dialect, 'd.detail')} "
-        f"FROM {DELTA} AS d WHERE {target}.finding_id = d.finding_id AND d.kind = 'seen'",
-        # A failing finding not produced again: its resource is gone. (Others stay as they were.)
+        f"FROM {DELTA} AS d WHERE {target}.finding_id = d.finding_id AND d.kind = 'seen'"
+    )
+    # A failing finding not produced again: its resource is gone. (Others stay as they were.)
+    gone_now = (
         f"UPDATE {target} SET status = 'PASS', lifecycle = '{RESOLVED}', "
         f"status_reason = '{GONE_REASON}', resolved_at = {now}, last_seen = {now}, "
         f"last_run_id = {run} FROM {DELTA} AS d WHERE {target}.finding_id = d.finding_id "
-        "AND d.kind = 'gone' AND d.old_status = 'FAIL'",
+        "AND d.kind = 'gone' AND d.old_status = 'FAIL'"
+    )
+    insert_new = (
         f"INSERT INTO {target} ({columns}) SELECT {new_rows} FROM {DELTA} AS d "
-        f"JOIN {CHECKS_STAGE.name} AS c ON c.check_id = d.check_id WHERE d.kind = 'new'",
+        f"JOIN {CHECKS_STAGE.name} AS c ON c.check_id = d.check_id WHERE d.kind = 'new'"
+    )
+    # (A statement with nothing to do still scans: in a steady state most have nothing.)
+    return [
+        # Every finding judged now was last seen now, with its check's current metadata.
+        seen,
+        *metadata,
+        *([changed] if kinds["seen"] else []),
+        *([gone_now] if kinds["gone"] else []),
+        *([insert_new] if kinds["new"] else []),
         f"INSERT INTO {HISTORY.name} (run_id, seen_at, {history}) "
         f"SELECT {run}, {now}, {history} FROM {target} WHERE check_id IN ({scope})",
     ]
 
 
-def _duplicated(lake: Lake, scope: str, staged: int) -> bool:
+def _kinds(lake: Lake) -> dict[str, int]:
+    """How many delta rows are new, seen (and changed) and gone."""
+    rows = lake.query(f"SELECT kind, count(*) AS n FROM {DELTA} GROUP BY kind")
+    return {"new": 0, "seen": 0, "gone": 0} | {str(r["kind"]): int(r["n"]) for r in rows}
+
+
+def _duplicated(lake: Lake, scope: str, staged: int, kinds: dict[str, int]) -> bool:
     """Whether the staged findings hold a finding twice, read off the delta at no extra pass.
 
     Every staged row that is not new matched exactly one stored finding, and every stored
@@ -175,13 +191,12 @@ def _duplicated(lake: Lake, scope: str, staged: int) -> bool:
     """
     rows = lake.query(
         f"SELECT (SELECT count(*) FROM {FINDINGS.name} WHERE check_id IN ({scope})) AS stored, "
-        f"(SELECT count(*) FROM {DELTA} WHERE kind = 'new') AS new, "
-        f"(SELECT count(*) FROM {DELTA} WHERE kind = 'gone') AS gone, "
         f"(SELECT count(*) FROM (SELECT finding_id FROM {DELTA} WHERE kind = 'new' "
         "GROUP BY finding_id HAVING count(*) > 1) AS d) AS twice"
     )
     row = rows[0]
-    return bool(row["twice"]) or staged - int(row["new"]) != int(row["stored"]) - int(row["gone"])
+    stored, new, gone = int(row["stored"]), kinds["new"], kinds["gone"]
+    return bool(row["twice"]) or staged - new != stored - gone
 
 
 def save_staged(
@@ -205,11 +220,13 @@ def save_staged(
             lake.execute("SET LOCAL work_mem = '256MB'")
         lake.execute(f"DROP TABLE IF EXISTS {DELTA}")
         lake.execute(_delta_sql(lake.dialect, stamp, scope))
-        if _duplicated(lake, scope, staged):
+        kinds = _kinds(lake)
+        if _duplicated(lake, scope, staged, kinds):
             stage.deduplicate()
             lake.execute(f"DROP TABLE {DELTA}")
             lake.execute(_delta_sql(lake.dialect, stamp, scope))
-        for statement in _apply_sql(lake.dialect, stamp, run, scope):
+            kinds = _kinds(lake)
+        for statement in _apply_sql(lake.dialect, stamp, run, scope, kinds):
             lake.execute(statement)
         rows = lake.query(
             f"SELECT lifecycle, count(*) AS n FROM {FINDINGS.name} "
