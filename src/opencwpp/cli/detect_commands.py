@@ -6,6 +6,7 @@ Mount: `app.add_typer(detect_commands.app, name="detect")` and
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,11 +18,19 @@ from opencwpp.cli.common import console, err_console, escape
 from opencwpp.core.errors import UsageError
 from opencwpp.core.models import Pillar
 from opencwpp.detect.allowlist import AllowList, load_allowlist
-from opencwpp.detect.engine import detect
-from opencwpp.detect.ingest import DEFAULT_MAX_RECORD_BYTES, ingest, list_sources
+from opencwpp.detect.engine import DetectResult, detect
+from opencwpp.detect.ingest import (
+    DEFAULT_MAX_RECORD_BYTES,
+    IngestReport,
+    ingest,
+    ingested_uris,
+    list_sources,
+)
 from opencwpp.detect.pack import load_pack
+from opencwpp.detect.sigma.rules import CompiledRule
 from opencwpp.detect.stateful import stateful_rules
 from opencwpp.findings import FindingFilter, load_findings
+from opencwpp.lake import Lake
 
 app = typer.Typer(help="Threat detection over CloudTrail.", no_args_is_help=True)
 
@@ -41,21 +50,53 @@ def _since(value: str | None) -> datetime | None:
 @app.command("ingest")
 def ingest_command(
     ctx: typer.Context,
-    sources: list[str] = typer.Argument(..., help="Files, folders, s3://bucket/prefix."),
+    sources: list[str] = typer.Argument(
+        ..., help="Files, folders, s3://bucket/prefix, or lookup[:REGION,…] (the LookupEvents API)."
+    ),
     lake: str | None = common.LakeOption,
-    profile: str | None = typer.Option(None, "--profile", help="AWS profile for s3:// sources."),
+    profile: str | None = typer.Option(
+        None, "--profile", help="AWS profile for s3:// and lookup sources."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="lookup: where the first window starts (ISO 8601; default 1 day)."
+    ),
     max_record_bytes: int = typer.Option(
         DEFAULT_MAX_RECORD_BYTES, "--max-record-bytes", help="Records larger are rejected."
     ),
     force: bool = typer.Option(False, "--force", help="Re-read files already ingested."),
 ) -> None:
-    """Load CloudTrail files into the lake (idempotent; files already done are skipped)."""
-    from opencwpp.collect.aws.session import AwsContext
-
+    """Load CloudTrail records into the lake (idempotent; files already done are skipped)."""
+    start = _since(since)
     cfg = common.settings(ctx, lake=lake)
     with common.open_lake(cfg.lake) as opened:
-        files = list(list_sources(sources, lambda: AwsContext.create(profile)))
-        report = ingest(opened, files, max_record_bytes=max_record_bytes, force=force)
+        report = _ingest(opened, sources, profile, start, max_record_bytes, force)
+    _print_ingest(report)
+    if report.count("failed"):
+        raise typer.Exit(1)
+
+
+def _ingest(
+    lake: Lake,
+    sources: list[str],
+    profile: str | None,
+    since: datetime | None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    force: bool = False,
+) -> IngestReport:
+    from opencwpp.collect.aws.session import AwsContext
+
+    files = list(
+        list_sources(
+            sources,
+            lambda: AwsContext.create(profile),
+            done=ingested_uris(lake),
+            since=since.replace(tzinfo=UTC) if since is not None else None,
+        )
+    )
+    return ingest(lake, files, max_record_bytes=max_record_bytes, force=force)
+
+
+def _print_ingest(report: IngestReport, quiet_when_nothing: bool = False) -> None:
     for f in report.files:
         if f.outcome == "skipped":
             continue
@@ -65,14 +106,14 @@ def ingest_command(
         line += f", rejected: {rejected}" if rejected else ""
         line += f" [red]{escape(f.error)}[/]" if f.error else ""
         console.print(line)
+    if quiet_when_nothing and not report.inserted and not report.count("failed"):
+        return
     console.print(
         f"{len(report.files)} file(s): {report.count('ingested')} ingested, "
         f"{report.count('partial')} partial, {report.count('failed')} failed, "
         f"{report.count('skipped')} already done; {report.read} records read, "
         f"{report.inserted} new events, {report.rejected} rejected"
     )
-    if report.count("failed"):
-        raise typer.Exit(1)
 
 
 @app.command("run")
@@ -86,12 +127,31 @@ def run_command(
         None, "--allowlist", help="YAML with detect.allow entries (known automation)."
     ),
     since: str | None = typer.Option(None, "--since", help="Only events at or after (ISO 8601)."),
+    follow: bool = typer.Option(
+        False, "--follow", help="Keep polling --source for new records; evaluate as they arrive."
+    ),
+    source: list[str] = typer.Option(
+        [], "--source", help="With --follow: a file, folder, s3://… or lookup[:REGIONS] to poll."
+    ),
+    interval: float = typer.Option(60.0, "--interval", min=0.1, help="Seconds between polls."),
+    polls: int | None = typer.Option(
+        None, "--polls", min=1, help="With --follow: stop after this many polls."
+    ),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile for the sources."),
     lake: str | None = common.LakeOption,
 ) -> None:
-    """Run the rule pack, the stateful detections and any Sigma rules; alerts become findings."""
+    """Run the rule pack, the stateful detections and any Sigma rules; alerts become findings.
+
+    With --follow, polls the sources, ingests what is new and evaluates again whenever new
+    events arrived, printing each new alert, until interrupted (Ctrl-C) or --polls is reached.
+    """
     start = _since(since)
     if not builtin and not rules:
         raise UsageError("nothing to run: give --rules DIR or drop --no-builtin")
+    if follow and not source:
+        raise UsageError("--follow needs at least one --source to poll")
+    if source and not follow:
+        raise UsageError("--source is for --follow; load files with `cwpp detect ingest`")
     cfg = common.settings(ctx, lake=lake)
     if allowlist is not None:
         allowed: AllowList | None = load_allowlist(allowlist)
@@ -110,7 +170,13 @@ def run_command(
                 f"(owner {escape(entry.owner)}, expired {entry.expires})"
             )
     with common.open_lake(cfg.lake) as opened:
-        result = detect(opened, compiled, start, allowed.apply if allowed else None)
+        if not follow:
+            _print_run(detect(opened, compiled, start, allowed.apply if allowed else None))
+            return
+        _follow(opened, compiled, start, allowed, source, profile, interval, polls)
+
+
+def _print_run(result: DetectResult) -> None:
     muted = sum(1 for f in result.findings if f.status.value == "MUTED")
     console.print(
         f"{result.rules_run} rule(s) run, {len(result.findings) - muted} alert(s)"
@@ -118,6 +184,45 @@ def run_command(
         + f" over {result.matched_events} matching event(s); "
         + ", ".join(f"{k.lower()} {v}" for k, v in sorted(result.lifecycle.items()))
     )
+
+
+def _follow(
+    lake: Lake,
+    rules: list[CompiledRule],
+    since: datetime | None,
+    allowed: AllowList | None,
+    sources: list[str],
+    profile: str | None,
+    interval: float,
+    polls: int | None,
+) -> None:
+    """Ingest, evaluate when something new arrived, print new alerts, sleep; until stopped."""
+    alerting: set[str] | None = None  # failing alert ids after the last evaluation
+    done = 0
+    try:
+        while True:
+            report = _ingest(lake, sources, profile, None)
+            _print_ingest(report, quiet_when_nothing=True)
+            if alerting is None or report.inserted:
+                result = detect(lake, rules, since, allowed.apply if allowed else None)
+                failing = {f.id: f for f in result.findings if f.status.value == "FAIL"}
+                for f in failing.values():
+                    if alerting is not None and f.id not in alerting:
+                        console.print(
+                            f"[bold red]new alert[/] {f.severity.value} {escape(f.title)} "
+                            f"by {escape(f.resource.uid)} "
+                            f"({f.evidence.get('event_count', '?')} event(s))"
+                        )
+                if alerting is None:
+                    _print_run(result)
+                alerting = set(failing)
+            done += 1
+            if polls is not None and done >= polls:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        console.print("stopped")
+    console.print(f"followed {done} poll(s); {len(alerting or ())} open alert(s)")
 
 
 def alerts_command(

@@ -79,6 +79,13 @@ def done_files(lake: Lake) -> dict[str, tuple[int, str]]:
     return {str(r["source_uri"]): (int(r["size"] or 0), str(r["etag"] or "")) for r in rows}
 
 
+def ingested_uris(lake: Lake) -> list[str]:
+    """The URIs of every file ingested so far (none when nothing was)."""
+    if not lake.table_exists("cwpp_ingest_state"):
+        return []
+    return [str(r["source_uri"]) for r in lake.query("SELECT source_uri FROM cwpp_ingest_state")]
+
+
 def mark_done(lake: Lake, entries: list[dict[str, Any]]) -> None:
     """Remembers files as ingested (replacing an older entry for the same URI)."""
     if not entries:
