@@ -190,7 +190,8 @@ class SubscriptionContext:
         """The subscription id (what the lake calls the account of a scope)."""
         return self.subscription_id
 
-    def _client(self, kind: str, factory: Callable[[], Any]) -> Any:
+    def cached_client(self, kind: str, factory: Callable[[], Any]) -> Any:
+        """This subscription's client of `kind`, made by `factory` once; closed with the context."""
         with self._lock:
             if kind not in self._clients:
                 self._clients[kind] = factory()
@@ -200,7 +201,7 @@ class SubscriptionContext:
         """The Storage management client of this subscription."""
         from azure.mgmt.storage import StorageManagementClient
 
-        return self._client(
+        return self.cached_client(
             "storage",
             lambda: StorageManagementClient(
                 self.azure.credential, self.subscription_id, **self.azure.client_kwargs()
@@ -211,7 +212,7 @@ class SubscriptionContext:
         """The Authorization (RBAC) management client of this subscription."""
         from azure.mgmt.authorization import AuthorizationManagementClient
 
-        return self._client(
+        return self.cached_client(
             "authorization",
             lambda: AuthorizationManagementClient(
                 self.azure.credential, self.subscription_id, **self.azure.client_kwargs()
@@ -222,7 +223,7 @@ class SubscriptionContext:
         """The Key Vault management client of this subscription (no data-plane access)."""
         from azure.mgmt.keyvault import KeyVaultManagementClient
 
-        return self._client(
+        return self.cached_client(
             "keyvault",
             lambda: KeyVaultManagementClient(
                 self.azure.credential, self.subscription_id, **self.azure.client_kwargs()
