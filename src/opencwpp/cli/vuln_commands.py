@@ -18,6 +18,8 @@ from opencwpp.collect.aws.session import AwsContext
 from opencwpp.config import Settings
 from opencwpp.core.errors import UsageError
 from opencwpp.core.models import Finding
+from opencwpp.vuln.cloud.ebs_scan import EbsScanResult, scan_snapshots
+from opencwpp.vuln.cloud.ecr_scan import DEFAULT_IMAGES, DEFAULT_MAX_AGE_DAYS, scan_ecr
 from opencwpp.vuln.cloud.lambda_scan import AwsScanResult, scan_lambda
 from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.inventory import inventory
@@ -206,16 +208,83 @@ def _print_aws_summary(result: AwsScanResult) -> None:
 
 
 def _scan_aws(
-    cfg: Settings, fmt: str, profile: str | None, regions: list[str], endpoint: str | None
+    cfg: Settings,
+    fmt: str,
+    profile: str | None,
+    regions: list[str],
+    endpoint: str | None,
+    ecr_images: int = DEFAULT_IMAGES,
+    ecr_max_age: int = DEFAULT_MAX_AGE_DAYS,
 ) -> list[Finding]:
-    """`vuln scan aws`: Lambda functions and layers of the regions (default: all enabled)."""
+    """`vuln scan aws`: Lambda functions and layers, ECR images (default: all regions)."""
     context = AwsContext.create(profile, endpoint_url=endpoint)
     chosen = context.validate_regions(regions) if regions else context.enabled_regions()
     with common.open_lake(cfg.lake) as opened:
         result = scan_lambda(opened, context, chosen)
-    findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.check_id))
+        ecr = scan_ecr(
+            opened,
+            context,
+            chosen,
+            images_per_repository=ecr_images,
+            max_age_days=ecr_max_age or None,
+        )
+    findings = sorted(
+        [*result.findings, *ecr.findings], key=lambda f: (-f.severity.rank, f.check_id)
+    )
     _print_findings(findings, fmt)
     _print_aws_summary(result)
+    styles = {"error": "[red]{}[/]", "warning": "[yellow]{}[/]", "info": "{}"}
+    for kind, line in ecr.summary_lines():
+        err_console.print(styles[kind].format(escape(line)))
+    return findings
+
+
+def _print_ebs_summary(result: EbsScanResult) -> None:
+    for region, reason in sorted(result.region_errors.items()):
+        err_console.print(f"[red]not listed:[/] {region}: {escape(reason)}")
+    for volume, reason in sorted(result.volume_errors.items()):
+        err_console.print(f"[red]not snapshotted:[/] {escape(volume)}: {escape(reason)}")
+    for missing in result.missing:
+        err_console.print(f"[red]not found:[/] {escape(missing)} in the scanned regions")
+    for s in result.snapshots:
+        name = escape(f"{s.target.snapshot_id} ({s.target.resource_arn})")
+        if s.error:
+            err_console.print(f"[red]not scanned:[/] {name}: {escape(s.error)}")
+        for problem in s.problems:
+            err_console.print(f"[yellow]unreadable:[/] {name}: {escape(problem)}")
+    for s in result.created:
+        if s.deleted:
+            err_console.print(f"deleted: {escape(s.target.snapshot_id)} (created by this scan)")
+        else:
+            why = f": {escape(s.delete_error)}" if s.delete_error else " (--delete-created not set)"
+            err_console.print(f"[yellow]kept:[/] {escape(s.target.snapshot_id)}{why}")
+    failed = sum(1 for s in result.snapshots if s.error)
+    err_console.print(
+        f"ebs: {len(result.snapshots) - failed} snapshots scanned, {failed} not readable, "
+        f"{len(result.findings)} vulnerabilities, {len(result.region_errors)} regions not listed"
+    )
+
+
+def _scan_ebs(
+    cfg: Settings,
+    fmt: str,
+    profile: str | None,
+    regions: list[str],
+    endpoint: str | None,
+    ids: list[str],
+    create: bool,
+    delete_created: bool,
+) -> list[Finding]:
+    """`vuln scan aws --snapshots`: EBS snapshots of the instances (read-only unless asked)."""
+    context = AwsContext.create(profile, endpoint_url=endpoint)
+    chosen = context.validate_regions(regions) if regions else context.enabled_regions()
+    with common.open_lake(cfg.lake) as opened:
+        result = scan_snapshots(
+            opened, context, chosen, snapshot_ids=ids, create=create, delete_created=delete_created
+        )
+    findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.check_id))
+    _print_findings(findings, fmt)
+    _print_ebs_summary(result)
     return findings
 
 
@@ -236,16 +305,64 @@ def scan_command(
     regions: list[str] | None = RegionsOption,
     endpoint_url: str | None = EndpointOption,
     lake: str | None = common.LakeOption,
+    ecr_images: int = typer.Option(
+        DEFAULT_IMAGES,
+        "--ecr-images",
+        min=0,
+        help="With aws: scan the N most recently pushed images of each ECR repository (0: none; "
+        "needs ecr:DescribeRepositories, DescribeImages, BatchGetImage, GetDownloadUrlForLayer, "
+        "DescribeImageScanFindings).",
+    ),
+    ecr_max_age: int = typer.Option(
+        DEFAULT_MAX_AGE_DAYS,
+        "--ecr-max-age",
+        min=0,
+        help="With aws: skip ECR images pushed more than DAYS ago (0: no bound).",
+    ),
+    snapshots: bool = typer.Option(
+        False,
+        "--snapshots",
+        help="With aws: scan EC2 instances (instead of Lambda) agentlessly through the latest "
+        "EBS snapshot of each attached volume (needs ebs:ListSnapshotBlocks, ebs:GetSnapshotBlock, "
+        "ec2:DescribeVolumes, ec2:DescribeSnapshots).",
+    ),
+    snapshot_ids: list[str] | None = typer.Option(
+        None, "--snapshot-ids", help="With aws: scan these snapshots (comma-separated)."
+    ),
+    create_snapshots: bool = typer.Option(
+        False,
+        "--create-snapshots",
+        help="With aws: snapshot each attached volume now and scan that (writes: needs "
+        "ec2:CreateSnapshot, ec2:CreateTags); created snapshots are kept and listed.",
+    ),
+    delete_created: bool = typer.Option(
+        False,
+        "--delete-created",
+        help="With --create-snapshots: delete them after the scan (ec2:DeleteSnapshot).",
+    ),
 ) -> None:
     """Scan a target's packages against the advisories; findings go to the lake."""
     if fmt not in ("table", "json"):
         raise UsageError(f"unknown format {fmt!r}: use table or json")
     cfg = common.settings(ctx, lake=lake, fail_on=common.parse_severity(fail_on))
-    if target == "aws":
-        findings = _scan_aws(cfg, fmt, profile, common.split_csv(regions), endpoint_url)
+    ids = common.split_csv(snapshot_ids)
+    if delete_created and not create_snapshots:
+        raise UsageError("--delete-created applies to snapshots made with --create-snapshots")
+    if ids and create_snapshots:
+        raise UsageError("--snapshot-ids and --create-snapshots exclude each other")
+    if target == "aws" and (snapshots or ids or create_snapshots):
+        regs = common.split_csv(regions)
+        findings = _scan_ebs(
+            cfg, fmt, profile, regs, endpoint_url, ids, create_snapshots, delete_created
+        )
+    elif target == "aws":
+        regs = common.split_csv(regions)
+        findings = _scan_aws(cfg, fmt, profile, regs, endpoint_url, ecr_images, ecr_max_age)
     else:
-        if profile or regions or endpoint_url:
-            raise UsageError("--profile/--regions/--endpoint-url apply to `vuln scan aws` only")
+        if profile or regions or endpoint_url or snapshots or ids or create_snapshots:
+            raise UsageError(
+                "--profile/--regions/--endpoint-url/--snapshot* apply to `vuln scan aws` only"
+            )
         findings = _scan_path(cfg, fmt, Path(target))
     if cfg.fail_on is not None and any(f.severity.rank >= cfg.fail_on.rank for f in findings):
         raise typer.Exit(1)

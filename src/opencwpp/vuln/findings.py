@@ -13,7 +13,13 @@ from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.lake.lake import Lake
 from opencwpp.vuln.extract.base import Package
 from opencwpp.vuln.match import AdvisoryIndex, Hit, alias_groups, canonical_id
-from opencwpp.vuln.scoring import advisory_severity, prioritise
+from opencwpp.vuln.scoring import (
+    NO_CONTEXT,
+    Priority,
+    WorkloadContext,
+    advisory_severity,
+    prioritise,
+)
 
 DEFAULT_SEVERITY = Severity.MEDIUM
 _CHUNK = 500
@@ -30,15 +36,39 @@ def _lookup(lake: Lake, table: str, column: str, ids: Sequence[str]) -> list[dic
     return rows
 
 
+def priority_evidence(priority: Priority, context: WorkloadContext) -> dict[str, Any]:
+    """The priority as evidence: level, reasons, score, and the workload facts behind them."""
+    out: dict[str, Any] = {
+        "level": priority.level.value,
+        "reasons": list(priority.reasons),
+        "score": priority.score,
+    }
+    if context:
+        out["workload"] = {
+            "internet_exposed": list(context.exposure),
+            "admin_roles": list(context.admin_roles),
+            "escalating_roles": list(context.escalating_roles),
+        }
+    return out
+
+
 def package_uid(target: str, pkg: Package) -> str:
     """The finding's resource: the package (ecosystem/name) inside the scanned target."""
     return f"{target}#{pkg.ecosystem}/{pkg.name}"
 
 
 def build_findings(
-    lake: Lake, index: AdvisoryIndex, target: str, target_type: str, hits: Sequence[Hit]
+    lake: Lake,
+    index: AdvisoryIndex,
+    target: str,
+    target_type: str,
+    hits: Sequence[Hit],
+    context: WorkloadContext = NO_CONTEXT,
 ) -> list[Finding]:
-    """Groups hits per package and vulnerability and turns each group into a FAIL finding."""
+    """Groups hits per package and vulnerability and turns each group into a FAIL finding.
+
+    `context` is what the lake knows of the workload (exposure, role): it ranks the priority.
+    """
     index.load_details(h.advisory_id for h in hits)
     by_package: dict[str, list[Hit]] = {}
     for hit in hits:
@@ -57,7 +87,9 @@ def build_findings(
     for uid, pkg_hits in sorted(by_package.items()):
         for group in alias_groups((h.advisory_id for h in pkg_hits), index.details):
             group_hits = [h for h in pkg_hits if h.advisory_id in group]
-            findings.append(_finding(uid, target, target_type, group, group_hits, index, kev, epss))
+            findings.append(
+                _finding(uid, target, target_type, group, group_hits, index, kev, epss, context)
+            )
     return findings
 
 
@@ -70,6 +102,7 @@ def _finding(
     index: AdvisoryIndex,
     kev: set[str],
     epss: dict[str, float],
+    context: WorkloadContext,
 ) -> Finding:
     details = [index.details.get(a, {"id": a, "aliases": [], "related": []}) for a in group]
     all_ids = sorted({i for d in details for i in [d["id"], *d["aliases"]]})
@@ -91,7 +124,7 @@ def _finding(
     epss_scores = [epss[c] for c in cve_ids if c in epss]
     top_epss = max(epss_scores) if epss_scores else None
     fixed = sorted({f for h in hits for f in h.match.fixed})
-    priority = prioritise(severity, in_kev, top_epss, fixed)
+    priority = prioritise(severity, in_kev, top_epss, fixed, context)
     pkg = hits[0].package
     summary = next((d.get("summary") for d in details if d.get("summary")), "")
     evidence = {
@@ -123,7 +156,7 @@ def _finding(
             {"range" for h in hits if h.match.by_range}
             | {"versions" for h in hits if h.match.by_list}
         ),
-        "priority": {"level": priority.level.value, "reasons": list(priority.reasons)},
+        "priority": priority_evidence(priority, context),
     }
     remediation = (
         f"Upgrade {pkg.name} to {' or '.join(fixed)}." if fixed else "No fixed version published."

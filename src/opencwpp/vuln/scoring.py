@@ -77,26 +77,85 @@ def advisory_severity(
 
 
 @dataclass(frozen=True, slots=True)
+class WorkloadContext:
+    """What the lake knows of the workload running the package (IAM and exposure analyses).
+
+    Each entry is one named reason, already phrased for a reader.
+    """
+
+    exposure: tuple[str, ...] = ()
+    admin_roles: tuple[str, ...] = ()
+    escalating_roles: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.exposure or self.admin_roles or self.escalating_roles)
+
+
+NO_CONTEXT = WorkloadContext()
+# Rank points: severity sets the base, the rest says what makes this one more urgent than its
+# peers. An exposed workload with an admin role is the attacker's shortest way to the account.
+_POINTS_SEVERITY = 10  # per severity step: informational 0 .. critical 40
+_POINTS_KEV = 25
+_POINTS_EPSS_HIGH = 10
+_POINTS_EXPOSED = 15
+_POINTS_ADMIN = 12
+_POINTS_ESCALATION = 8
+_POINTS_FIX = 2
+
+
+@dataclass(frozen=True, slots=True)
 class Priority:
-    """How urgently to act, and why."""
+    """How urgently to act, why, and a 0-100 score that orders findings of the same level."""
 
     level: Severity
     reasons: tuple[str, ...]
+    score: int = 0
 
 
-def prioritise(severity: Severity, kev: bool, epss: float | None, fixed: list[str]) -> Priority:
-    """KEV lifts to critical; a high EPSS to at least high; a fix available is said."""
+def _raise(level: Severity) -> Severity:
+    return list(Severity)[min(level.rank + 1, Severity.CRITICAL.rank)]
+
+
+def prioritise(
+    severity: Severity,
+    kev: bool,
+    epss: float | None,
+    fixed: list[str],
+    context: WorkloadContext = NO_CONTEXT,
+) -> Priority:
+    """KEV lifts to critical; a high EPSS to at least high; a fix available is said.
+
+    An internet-exposed workload raises the level one step, and so does a workload whose
+    role is (or can become) admin: each is a named reason, and each adds to the score.
+    """
     level = severity
+    score = severity.rank * _POINTS_SEVERITY
     reasons = [f"severity {severity.value}"]
     if kev:
         level = Severity.CRITICAL
+        score += _POINTS_KEV
         reasons.insert(0, "exploited in the wild (CISA KEV)")
+    for what in context.exposure:
+        reasons.append(f"internet-exposed workload: {what}")
+    if context.exposure:
+        level, score = _raise(level), score + _POINTS_EXPOSED
+    for what in context.admin_roles:
+        reasons.append(f"powerful role: {what}")
+    for what in context.escalating_roles:
+        reasons.append(f"powerful role: {what}")
+    if context.admin_roles or context.escalating_roles:
+        level = _raise(level)
+        score += _POINTS_ADMIN if context.admin_roles else _POINTS_ESCALATION
     if epss is not None:
         if epss >= EPSS_HIGH:
             if level.rank < Severity.HIGH.rank:
                 level = Severity.HIGH
+            score += _POINTS_EPSS_HIGH
             reasons.append(f"EPSS {epss:.3f}: exploitation likely")
         else:
+            score += round(epss * _POINTS_EPSS_HIGH / EPSS_HIGH)
             reasons.append(f"EPSS {epss:.3f}")
+    if fixed:
+        score += _POINTS_FIX
     reasons.append(f"fix available: {', '.join(fixed)}" if fixed else "no fixed version known")
-    return Priority(level, tuple(reasons))
+    return Priority(level, tuple(reasons), min(score, 100))

@@ -28,6 +28,7 @@ from opencwpp.vuln.cloud.lambda_code import (
     NotScanned,
     api_error,
 )
+from opencwpp.vuln.context import ContextIndex
 from opencwpp.vuln.findings import build_findings
 from opencwpp.vuln.match import AdvisoryIndex, match_packages
 from opencwpp.vuln.scan import save_packages
@@ -101,6 +102,7 @@ def _scan_function(
     eol: dict[str, RuntimeEol],
     today: date,
     listed: Function,
+    contexts: ContextIndex,
 ) -> FunctionScan:
     result = FunctionScan(listed)
     try:
@@ -129,8 +131,10 @@ def _scan_function(
     if runtime is not None and runtime.past(today):
         result.runtime_eol = runtime.reason()
     hits = match_packages(index, inv.packages)
+    context = contexts.for_lambda(fn.arn)
     result.findings = [
-        _enrich(f, fn, runtime, today) for f in build_findings(lake, index, fn.arn, KIND, hits)
+        _enrich(f, fn, runtime, today)
+        for f in build_findings(lake, index, fn.arn, KIND, hits, context)
     ]
     prefix = f"{fn.arn}#"
     # With a layer unread, only the vulnerabilities found again are judged (nothing resolved
@@ -176,6 +180,7 @@ def scan_lambda(
     eol = load_runtime_eol(lake)
     today = today or datetime.now(UTC).date()
     fetcher = CodeFetcher(ctx, max_bytes)
+    contexts = ContextIndex(lake)
     for region in regions:
         try:
             listed = paginate(ctx.client("lambda", region), "list_functions", "Functions")
@@ -184,7 +189,8 @@ def scan_lambda(
             continue
         functions = [Function.of(item, region) for item in listed]
         for fn in functions:
-            result.functions.append(_scan_function(lake, run_id, fetcher, index, eol, today, fn))
+            scanned = _scan_function(lake, run_id, fetcher, index, eol, today, fn, contexts)
+            result.functions.append(scanned)
         prefix = f"arn:{_partition(region)}:lambda:{region}:{ctx.account_id}:function:"
         _resolve_gone(lake, run_id, prefix, {fn.arn for fn in functions})
     summary = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import posixpath
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -111,10 +112,38 @@ def _merge(
             view.pop(rel, None)
 
 
+# What a damaged layer stream raises while it is read (tarfile, gzip, the file underneath).
+LAYER_ERRORS = (tarfile.TarError, EOFError, OSError, KeyError, IndexError, TypeError)
+
+
+def apply_layers(
+    open_layer: Callable[[int], tarfile.TarFile],
+    ids: list[str],
+    source: str,
+    dest: Path,
+    problems: list[str],
+) -> dict[str, str]:
+    """Applies layers 0..n-1 in order (whiteouts honoured); writes the wanted files to `dest`.
+
+    `open_layer(i)` opens layer i as a streaming tar; it is called twice per layer (merge,
+    then write). Returns path -> id of the layer that last wrote it. Raises LAYER_ERRORS.
+    """
+    budget = Budget(source)
+    view: dict[str, tuple[int, bool]] = {}
+    for idx in range(len(ids)):
+        with open_layer(idx) as layer:
+            _merge(view, layer, idx, budget, problems)
+    keep = {p: v for p, v in view.items() if wanted(p, v[1])}
+    for idx in range(len(ids)):
+        if any(v[0] == idx for v in keep.values()):
+            with open_layer(idx) as layer:
+                _write(layer, idx, keep, dest)
+    return {p: ids[v[0]] for p, v in keep.items()}
+
+
 def materialize(path: Path, dest: Path, problems: list[str]) -> tuple[dict[str, str], list[str]]:
     """Writes the wanted files of the image into `dest`; returns (path -> layer id, refs)."""
     source = str(path)
-    budget = Budget(source)
     try:
         outer = tarfile.open(path, mode="r:*")  # noqa: SIM115 - closed by the `with` below
     except (tarfile.TarError, OSError, EOFError) as err:
@@ -122,18 +151,16 @@ def materialize(path: Path, dest: Path, problems: list[str]) -> tuple[dict[str, 
     with outer:
         try:
             layers = layers_of(outer, source)
-            view: dict[str, tuple[int, bool]] = {}
-            for idx, name in enumerate(layers.names):
-                with _layer_stream(outer, name, source) as layer:
-                    _merge(view, layer, idx, budget, problems)
-            keep = {p: v for p, v in view.items() if wanted(p, v[1])}
-            for idx, name in enumerate(layers.names):
-                if any(v[0] == idx for v in keep.values()):
-                    with _layer_stream(outer, name, source) as layer:
-                        _write(layer, idx, keep, dest)
-        except (tarfile.TarError, EOFError, OSError, KeyError, IndexError, TypeError) as err:
+            written = apply_layers(
+                lambda i: _layer_stream(outer, layers.names[i], source),
+                layers.ids,
+                source,
+                dest,
+                problems,
+            )
+        except LAYER_ERRORS as err:
             raise BadInputError(source, f"corrupt or truncated image ({err})") from None
-    return {p: layers.ids[v[0]] for p, v in keep.items()}, layers.refs
+    return written, layers.refs
 
 
 def _write(layer: tarfile.TarFile, idx: int, keep: dict[str, tuple[int, bool]], dest: Path) -> None:
