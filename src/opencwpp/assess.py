@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from opencwpp.checks.engine import (
     staged_select,
     unassessable,
 )
-from opencwpp.checks.views import names_with_views
+from opencwpp.checks.views import builtin_views, names_with_views
 from opencwpp.core.errors import UsageError
 from opencwpp.core.models import Finding, Severity, Status
 from opencwpp.findings import Mutelist, finish_run, load_run_findings, start_run
@@ -169,17 +170,26 @@ def _run_selects(
     return seconds
 
 
+def _read_by_many(checks: Iterable[Check]) -> list[str]:
+    """The views that more than one of `checks` reads (worth computing once for the run)."""
+    views = {v.name for v in builtin_views()}
+    readers = Counter(t for c in checks for t in set(c.meta.tables) if t in views)
+    return sorted(v for v, n in readers.items() if n > 1)
+
+
 def _stage_checks(
     lake: Lake, stage: Stage, checks: list[Check], progress: Progress | None
 ) -> dict[str, float]:
     """Stages every check's rows; returns seconds per check."""
     present = names_with_views(lake)
+    cannot_run = {c.id: unassessable(lake, c, present) for c in checks}
+    shared = stage.materialize(_read_by_many([c for c in checks if cannot_run[c.id] is None]))
     rows: list[CheckRow] = []
     python: list[tuple[int, list[Finding]]] = []
     jobs: list[tuple[Check, int, str]] = []
     for index, check in enumerate(checks):
-        cannot = unassessable(lake, check, present)
-        select = None if cannot is not None else staged_select(check, lake.dialect, index)
+        cannot = cannot_run[check.id]
+        select = None if cannot is not None else staged_select(check, lake.dialect, index, shared)
         if cannot is not None:
             python.append((index, [cannot]))
         elif select is None:  # output columns unknown until run: the Python twin

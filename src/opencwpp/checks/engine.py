@@ -14,7 +14,7 @@ for new findings only).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -196,12 +196,39 @@ def _tags_sql(dialect: str, has_tags: bool) -> str:
     )
 
 
-def staged_select(check: Check, dialect: str, seq: int) -> str | None:
+def read_instead(sql: str, tables: Mapping[str, str]) -> str:
+    """`sql` (DuckDB dialect) reading `tables[name]` wherever it reads the table or view `name`.
+
+    The replacement keeps the old name as its alias, so columns qualified by it still resolve.
+    """
+    if not tables:
+        return sql
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Table) or node.db or node.name not in tables:
+            return node
+        if node.name in ctes:  # a CTE of the same name shadows the table
+            return node
+        table = exp.to_table(tables[node.name])
+        table.set(
+            "alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+        )
+        return table
+
+    return tree.transform(swap).sql(dialect="duckdb")
+
+
+def staged_select(
+    check: Check, dialect: str, seq: int, tables: Mapping[str, str] | None = None
+) -> str | None:
     """The check's rows as `STAGED_COLUMNS`, in `dialect`; None if its columns are unknown.
 
     Mirrors `run_check` row by row: NULL uid as 'None' and NULL account, region, name and
     detail as '', status upper-cased (validated afterwards by `bad_status_sql`), tags as a JSON
     object. The finding id is left to the lifecycle, which computes it for new findings only.
+    `tables` maps views the check reads to tables holding their rows for this run.
     Raises `CheckDefinitionError` when the SELECT lacks an output column.
     """
     names = output_columns(check.sql)
@@ -223,7 +250,7 @@ def staged_select(check: Check, dialect: str, seq: int) -> str | None:
         f"COALESCE({_text('q.resource_name', dialect)}, '') AS resource_name, "
         f"{_tags_sql(dialect, 'tags' in names)} AS resource_tags, "
         f"CAST({int(seq)} AS BIGINT) AS seq, {_text('NULL', dialect)} AS status_reason "
-        f"FROM ({transpile(check.sql, dialect)}) AS q"
+        f"FROM ({transpile(read_instead(check.sql, tables or {}), dialect)}) AS q"
     )
 
 

@@ -138,6 +138,7 @@ class Stage:
     lake: Lake
     workers: int = 1
     check_tables: dict[str, str] = field(default_factory=dict)
+    materialized: dict[str, str] = field(default_factory=dict)
     catalog: str | None = None
     deduplicated: bool = False
     _order: str | None = None
@@ -175,7 +176,7 @@ class Stage:
         """Drops the staging view and tables (they vanish with the connection anyway)."""
         schema = "pg_temp" if self.lake.dialect == "postgres" else "temp"
         self.lake.execute(f"DROP VIEW IF EXISTS {schema}.{STAGED}")
-        names = [*self.check_tables.values(), f"{schema}.{_UNIQUE}"]
+        names = [*self.check_tables.values(), *self.materialized.values(), f"{schema}.{_UNIQUE}"]
         names += [f"{schema}.{t.name}" for t in (FINDINGS_STAGE, CHECKS_STAGE, CHECK_TABLES_STAGE)]
         for name in names:
             self.lake.execute(f"DROP TABLE IF EXISTS {name}")
@@ -186,7 +187,24 @@ class Stage:
             self.lake.execute(f"SET preserve_insertion_order = {self._order}")
             self._order = None
         self.check_tables.clear()
+        self.materialized.clear()
         self.deduplicated = False
+
+    def materialize(self, views: Iterable[str]) -> dict[str, str]:
+        """Copies each view's rows into a table of the stage; returns view -> table.
+
+        A view that several checks read is then computed once per run, not once per check
+        (the CIS monitoring view, read by fifteen checks, joins every trail, filter and alarm).
+        """
+        for view in views:
+            name = f"cwpp_stage_v_{view}"
+            if self.catalog is not None:
+                name = f"{self.catalog}.{name}"
+            temp = "" if self.catalog is not None else "TEMP "
+            self.lake.execute(f"DROP TABLE IF EXISTS {name}")
+            self.lake.execute(f'CREATE {temp}TABLE {name} AS SELECT * FROM "{view}"')
+            self.materialized[view] = name
+        return dict(self.materialized)
 
     def add_select(self, check_id: str, seq: int, select: str, lake: Lake | None = None) -> None:
         """Stages one check's rows: a SELECT returning the staged columns.
