@@ -43,6 +43,7 @@ test: lint typecheck
 	bash scripts/install-browser.sh
 	bash scripts/install-azurite.sh
 	bash scripts/install-disk-tools.sh
+	bash scripts/install-rpm-tools.sh
 	$(BIN)/pytest tests -q -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)

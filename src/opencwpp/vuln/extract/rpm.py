@@ -1,7 +1,10 @@
-"""RHEL-family packages from the rpm database: the sqlite format (rpmdb.sqlite, rpm >= 4.16).
+"""RHEL-family packages from the rpm database, in each of its on-disk formats.
 
-Each row of its `Packages` table is an rpm header blob; the Berkeley DB format (older
-`Packages` files) is not read yet.
+- sqlite (`rpmdb.sqlite`, rpm >= 4.16: RHEL 9, Amazon Linux 2023, Fedora): a `Packages` table;
+- Berkeley DB (`Packages`, rpm < 4.16: RHEL/CentOS 7 and 8, Amazon Linux 2), read by `rpm_bdb`;
+- NDB (`Packages.db`, rpm's own format, SUSE 15 and later), read by `parse_ndb` below.
+
+Every format stores one rpm header blob per installed package, parsed here.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ import os
 import sqlite3
 import struct
 import tempfile
+import zlib
 
 from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.extract.base import RPM, Extractor, Package, register
+from opencwpp.vuln.extract.rpm_bdb import HashFile
 
 NAME, VERSION, RELEASE, EPOCH, ARCH, SOURCERPM = 1000, 1001, 1002, 1003, 1022, 1044
 _INT32, _STRING, _STRING_ARRAY, _I18N = 4, 6, 8, 9
@@ -29,10 +34,14 @@ def parse_header(blob: bytes) -> dict[int, str | int]:
     data = blob[start : start + size]
     tags: dict[int, str | int] = {}
     for i in range(count):
-        tag, kind, offset, n = struct.unpack(">iIiI", blob[8 + 16 * i : 24 + 16 * i])
-        if tag not in (NAME, VERSION, RELEASE, EPOCH, ARCH, SOURCERPM) or offset < 0:
+        tag, kind, offset, n = struct.unpack_from(">iIiI", blob, 8 + 16 * i)
+        if tag not in (NAME, VERSION, RELEASE, EPOCH, ARCH, SOURCERPM):
             continue
+        if not 0 <= offset < size:
+            raise BadInputError("rpm header", f"tag {tag} points outside the data")
         if kind == _INT32 and n >= 1:
+            if offset + 4 > size:
+                raise BadInputError("rpm header", f"tag {tag} runs past the data")
             tags[tag] = struct.unpack(">i", data[offset : offset + 4])[0]
         elif kind in (_STRING, _STRING_ARRAY, _I18N):
             end = data.find(b"\0", offset)
@@ -54,6 +63,90 @@ def package_of(tags: dict[int, str | int], path: str) -> Package | None:
     return Package(RPM, name, evr, path, source_name, evr)
 
 
+def _packages(blobs: list[tuple[str, bytes]], path: str) -> list[Package]:
+    """Packages of (record label, header blob) pairs; a bad blob names the file and record."""
+    packages = []
+    for label, blob in blobs:
+        try:
+            pkg = package_of(parse_header(blob), path)
+        except BadInputError as err:
+            raise BadInputError(path, f"{label}: {err.problem}") from None
+        if pkg is not None:
+            packages.append(pkg)
+    return packages
+
+
+def parse_bdb(data: bytes, path: str) -> list[Package]:
+    """Packages of a Berkeley DB `Packages` file (record 0 is rpm's instance counter)."""
+    db = HashFile(data, path)
+    # rpm writes keys in the host's byte order, which is the file's.
+    blobs = [
+        (f"record {int.from_bytes(key, 'little' if db.order == '<' else 'big')}", value)
+        for key, value in db.records()
+        if key != b"\0\0\0\0"
+    ]
+    return _packages(blobs, path)
+
+
+# rpm's NDB layout (lib/backend/ndb/rpmpkg.c), little-endian throughout: a 32-byte header, then
+# slot pages of 16-byte slots (magic, package index, block offset, block count), then blobs in
+# 16-byte blocks: head (magic, package index, generation, length), header blob, padding, tail
+# (adler32 of everything before it, length, magic).
+NDB_MAGIC, NDB_SLOT, NDB_HEAD, NDB_TAIL = b"RpmP", b"Slot", b"BlbS", b"BlbE"
+NDB_PAGE, NDB_BLOCK, NDB_HEADER = 4096, 16, 32
+
+
+def ndb_blobs(data: bytes, path: str) -> list[tuple[str, bytes]]:
+    """(label, header blob) of each package of an NDB `Packages.db`; BadInputError if corrupt."""
+
+    def bad(problem: str) -> BadInputError:
+        return BadInputError(path, problem)
+
+    if len(data) < NDB_HEADER or data[:4] != NDB_MAGIC:
+        raise bad("not an rpm NDB database (bad magic)")
+    version, _generation, npages = struct.unpack_from("<3I", data, 4)
+    if version != 0:
+        raise bad(f"unsupported NDB version {version}")
+    if len(data) % NDB_BLOCK or npages == 0 or npages * NDB_PAGE > len(data):
+        raise bad(f"truncated: {len(data)} bytes for {npages} slot pages")
+    blocks, first_block = len(data) // NDB_BLOCK, npages * NDB_PAGE // NDB_BLOCK
+    slots = []
+    for offset in range(NDB_HEADER, npages * NDB_PAGE, NDB_BLOCK):
+        magic, index, start, count = struct.unpack_from("<4sIII", data, offset)
+        if magic != NDB_SLOT:
+            raise bad(f"slot at byte {offset}: bad magic")
+        if start == 0:
+            continue  # a free slot
+        if index == 0 or count == 0 or start < first_block or start + count > blocks:
+            raise bad(f"package {index}: blocks {start}+{count} outside the file")
+        slots.append((start, count, index))
+    slots.sort()
+    end = first_block
+    blobs = []
+    for start, count, index in slots:
+        if start < end:
+            raise bad(f"package {index}: overlaps the previous package")
+        end = start + count
+        at, stop = start * NDB_BLOCK, end * NDB_BLOCK
+        magic, owner, _gen, length = struct.unpack_from("<4sIII", data, at)
+        if magic != NDB_HEAD or owner != index:
+            raise bad(f"package {index}: bad blob head")
+        if count != -(-(16 + length + 12) // NDB_BLOCK):
+            raise bad(f"package {index}: blob length {length} does not fill {count} blocks")
+        adler, tail_length, tail = struct.unpack_from("<II4s", data, stop - 12)
+        if tail != NDB_TAIL or tail_length != length:
+            raise bad(f"package {index}: bad blob tail")
+        if zlib.adler32(data[at : stop - 12]) != adler:
+            raise bad(f"package {index}: checksum mismatch")
+        blobs.append((f"package {index}", data[at + 16 : at + 16 + length]))
+    return blobs
+
+
+def parse_ndb(data: bytes, path: str) -> list[Package]:
+    """Packages of an NDB `Packages.db` file."""
+    return _packages(ndb_blobs(data, path), path)
+
+
 def parse_sqlite(data: bytes, path: str) -> list[Package]:
     """Packages of an rpmdb.sqlite file (read from a private temporary copy, read-only)."""
     fd, tmp = tempfile.mkstemp(suffix=".sqlite", prefix="cwpp-rpmdb-")
@@ -67,12 +160,7 @@ def parse_sqlite(data: bytes, path: str) -> list[Package]:
             conn.close()
     finally:
         os.unlink(tmp)
-    packages = []
-    for (blob,) in rows:
-        pkg = package_of(parse_header(bytes(blob)), path)
-        if pkg is not None:
-            packages.append(pkg)
-    return packages
+    return _packages([(f"row {i}", bytes(blob)) for i, (blob,) in enumerate(rows, 1)], path)
 
 
 EXTRACTOR = register(
@@ -80,6 +168,24 @@ EXTRACTOR = register(
         "rpm-sqlite",
         lambda p: p in ("var/lib/rpm/rpmdb.sqlite", "usr/lib/sysimage/rpm/rpmdb.sqlite"),
         parse_sqlite,
+        max_bytes=512 * 1024 * 1024,
+    )
+)
+
+BDB_EXTRACTOR = register(
+    Extractor(
+        "rpm-bdb",
+        lambda p: p in ("var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages"),
+        parse_bdb,
+        max_bytes=512 * 1024 * 1024,
+    )
+)
+
+NDB_EXTRACTOR = register(
+    Extractor(
+        "rpm-ndb",
+        lambda p: p in ("var/lib/rpm/Packages.db", "usr/lib/sysimage/rpm/Packages.db"),
+        parse_ndb,
         max_bytes=512 * 1024 * 1024,
     )
 )
