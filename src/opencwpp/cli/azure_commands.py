@@ -1,7 +1,8 @@
-"""`cwpp sync azure`, `cwpp scan azure` and `cwpp permissions azure`.
+"""`cwpp sync azure`, `cwpp scan azure`, `cwpp permissions azure`, `cwpp detect ingest-azure`.
 
 Functions the CLI registers on the existing `sync`, `scan` and `permissions` groups. They only
-parse, call the collector and the assessment, and print.
+parse, call the collector and the assessment, and print. The Azure Activity Log commands
+register themselves on the `detect` group at the end of this module.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 from collections import defaultdict
 
 import typer
+from rich.table import Table
 
 from opencwpp.assess import assess, failures_at_or_above, select_checks
 from opencwpp.checks import provider_checks
@@ -21,6 +23,8 @@ from opencwpp.collect.azure.context import AzureContext, parse_subscription_ids
 from opencwpp.collect.azure.sync import sync_azure
 from opencwpp.collect.sync import SyncFailed, SyncReport
 from opencwpp.core.errors import UsageError
+from opencwpp.detect.azure.engine import AzureDetectResult, detect_azure
+from opencwpp.detect.azure.ingest import FileResult, ingest_paths
 from opencwpp.lake import Lake, redact_url
 from opencwpp.report import console as report_console
 from opencwpp.report.build import report_data
@@ -119,3 +123,61 @@ def scan_azure_command(
 def permissions_azure_command() -> None:
     """Print the custom role (JSON) the Azure collector needs: read actions only."""
     typer.echo(json.dumps(least_privilege_role(), indent=2))
+
+
+def _print_azure_ingest(results: list[FileResult]) -> None:
+    for r in results:
+        rejected = ", ".join(f"{n} {common.escape(k)}" for k, n in sorted(r.rejected.items()))
+        line = f"{common.escape(r.path)}: {r.read} read, {r.inserted} new"
+        line += f", {r.duplicates} duplicate" if r.duplicates else ""
+        line += f", rejected: {rejected}" if rejected else ""
+        line += f" [red]{common.escape(r.error)}[/]" if r.error else ""
+        console.print(line)
+    console.print(
+        f"{len(results)} file(s): {sum(r.read for r in results)} read, "
+        f"{sum(r.inserted for r in results)} new record(s), "
+        f"{sum(sum(r.rejected.values()) for r in results)} rejected, "
+        f"{sum(1 for r in results if r.error)} unreadable"
+    )
+
+
+def _print_azure_alerts(result: AzureDetectResult) -> None:
+    table = Table("severity", "detection", "caller", "records", "last record")
+    for f in sorted(result.findings, key=lambda f: (-f.severity.rank, f.check_id)):
+        table.add_row(
+            f.severity.value,
+            common.escape(f.title),
+            common.escape(f.resource.uid),
+            str(f.evidence.get("event_count", "")),
+            str(f.evidence.get("last_event_time") or "").replace("T", " "),
+        )
+    console.print(table)
+    console.print(f"{len(result.findings)} Azure alert(s); {result.matched} record(s) matched")
+
+
+def ingest_azure_command(
+    ctx: typer.Context,
+    paths: list[str] = typer.Argument(
+        ..., help="Activity Log export files (PT1H.json, JSON Lines) or folders of them."
+    ),
+    lake: str | None = common.LakeOption,
+    run_detections: bool = typer.Option(
+        True, "--detect/--no-detect", help="Run the Azure detections after ingesting."
+    ),
+) -> None:
+    """Load Azure Activity Log (and Key Vault audit) exports into the lake, then detect."""
+    cfg = common.settings(ctx, lake=lake)
+    with common.open_lake(cfg.lake) as opened:
+        results = ingest_paths(opened, paths)
+        _print_azure_ingest(results)
+        if run_detections:
+            _print_azure_alerts(detect_azure(opened))
+    if any(r.error for r in results):
+        raise typer.Exit(1)
+
+
+def run_azure_command(ctx: typer.Context, lake: str | None = common.LakeOption) -> None:
+    """Run the Azure detections over the ingested Activity Log; alerts become findings."""
+    cfg = common.settings(ctx, lake=lake)
+    with common.open_lake(cfg.lake) as opened:
+        _print_azure_alerts(detect_azure(opened))

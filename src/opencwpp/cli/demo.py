@@ -23,7 +23,7 @@ def demo_command(
         Path("cwpp-demo-report.html"), "--output", "-o", help="Where to write the HTML report."
     ),
 ) -> None:
-    """Build a small AWS estate in an in-process emulator, scan it, and report."""
+    """Build a small AWS estate in an in-process emulator (and a small Azure one), scan, report."""
     cfg = common.settings(ctx, lake=lake)
     started = time.monotonic()
     console.print(
@@ -40,6 +40,12 @@ def demo_command(
         console.print(
             report_console.summary_panel(report_data(opened, run_id=result.assessment.run_id))
         )
+    azure = result.azure
+    console.print(
+        f"Azure (demo subscription, {azure.rows} rows through the collector's transforms): "
+        f"{azure.blob_failing} of {azure.blob_findings} storage account(s) with risky blob "
+        f"readers, {azure.alerts} Activity Log alert(s). Next: `cwpp alerts`"
+    )
     console.print(f"HTML report: [bold]{result.report_path}[/]")
     console.print(
         f"done in {time.monotonic() - started:.1f}s. Next: `cwpp findings --severity high`"

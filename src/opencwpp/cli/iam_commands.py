@@ -19,6 +19,8 @@ from opencwpp.cli import common
 from opencwpp.cli.common import console, err_console, escape
 from opencwpp.core.errors import UsageError
 from opencwpp.iam.access import Access, statement_refs
+from opencwpp.iam.azure_blob import Grant, who_can_azure
+from opencwpp.iam.azure_blob_findings import run_blob_readers
 from opencwpp.iam.cases import load_case_file, run_case
 from opencwpp.iam.effective import AccessRow, compute, save, who_can, who_can_stored
 from opencwpp.iam.estate import Estate, Principal
@@ -206,9 +208,17 @@ def who_can_command(
     scp: Path | None = ScpOpt,
     output_format: str = FormatOpt,
 ) -> None:
-    """Who may do ACTION on RESOURCE, with the deciding statements."""
+    """Who may do ACTION on RESOURCE, with the deciding statements.
+
+    An Azure storage account (or container) id as RESOURCE answers from the role assignments,
+    account keys and anonymous access, e.g. ACTION
+    Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read.
+    """
     _format(output_format)
     cfg = common.settings(ctx, lake=lake)
+    if resource.lower().startswith("/subscriptions/"):
+        _who_can_azure(cfg.lake, action, resource, output_format)
+        return
     with common.open_lake(cfg.lake) as opened:
         rows = who_can_stored(opened, action, resource)
         source = "from cwpp_iam_effective_access"
@@ -219,6 +229,74 @@ def who_can_command(
         _json_out([r.to_row() for r in rows])
         return
     _access_table(rows, f"who can {action} on {resource} ({source})")
+
+
+def _who_can_azure(lake_url: str, action: str, resource: str, output_format: str) -> None:
+    with common.open_lake(lake_url) as opened:
+        try:
+            grants, warnings = who_can_azure(opened, action, resource)
+        except LookupError:
+            raise UsageError(
+                f"no Azure storage account or container {resource!r} in the lake "
+                "(run `cwpp sync azure`)"
+            ) from None
+    for line in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(line)}")
+    if output_format == "json":
+        _json_out([g.to_row() for g in grants])
+        return
+    _azure_table(grants, f"who can {action} on {resource}")
+
+
+def _azure_table(grants: list[Grant], title: str) -> None:
+    table = RichTable(show_lines=True, title=escape(title))
+    for column in ("principal", "type", "via", "role", "scope"):
+        table.add_column(column)
+    for g in grants:
+        container = f"(container {g.container})" if g.container else ""
+        scope = " ".join(part for part in (g.scope, container) if part)
+        if g.condition:
+            scope += f"\nif {g.condition}"
+        table.add_row(
+            escape(g.principal_id), escape(g.principal_type), g.via, escape(g.role), escape(scope)
+        )
+    console.print(table)
+    console.print(f"{len(grants)} grant(s)")
+
+
+@app.command("azure-blob-readers")
+def azure_blob_readers_command(
+    ctx: typer.Context, lake: str | None = LakeOpt, output_format: str = FormatOpt
+) -> None:
+    """Azure: who can read blob data in each storage account; stores the findings."""
+    _format(output_format)
+    cfg = common.settings(ctx, lake=lake)
+    with common.open_lake(cfg.lake) as opened:
+        found, _, warnings = run_blob_readers(opened)
+    for line in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(line)}")
+    if output_format == "json":
+        _json_out(
+            [
+                {"resource": f.resource.uid, "status": f.status.value, "title": f.title}
+                | {"reason": f.status_reason, **f.evidence}
+                for f in found
+            ]
+        )
+        return
+    table = RichTable(show_lines=True, title="Azure blob data readers")
+    for column in ("status", "severity", "storage account", "why"):
+        table.add_column(column)
+    for f in found:
+        colour = "red" if f.status.value == "FAIL" else "green"
+        table.add_row(
+            f"[{colour}]{f.status.value}[/]",
+            f.severity.value,
+            escape(f.resource.uid),
+            escape(f.status_reason),
+        )
+    console.print(table)
+    console.print(f"{len(found)} storage account(s) judged")
 
 
 @app.command("can")

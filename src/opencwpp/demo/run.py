@@ -2,7 +2,8 @@
 
 Everything runs offline on loopback: a moto server, boto3 over HTTP with fake credentials, the
 real collector, the real checks, a DuckDB lake. It is the product's main path with the cloud
-replaced by an emulator.
+replaced by an emulator. A small Azure subscription joins it (see `demo.azure`): its rows are
+assessed in the same run, then its blob readers and Activity Log alerts are found.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from opencwpp.checks import provider_checks
 from opencwpp.collect.aws.session import AwsContext
 from opencwpp.collect.base import load_resources
 from opencwpp.collect.sync import SyncReport, sync_aws
+from opencwpp.demo.azure import AzureDemoResult, load_azure_demo, loaded_checks, run_azure_demo
 from opencwpp.demo.estate import EstateManifest, build_estate
 from opencwpp.demo.moto_server import fake_credentials_env, moto_server
 from opencwpp.lake.lake import Lake
@@ -38,6 +40,7 @@ class DemoResult:
     sync: SyncReport
     assessment: AssessResult
     report_path: Path
+    azure: AzureDemoResult
 
 
 def run_demo(lake: Lake, report_path: Path, progress: SyncProgress | None = None) -> DemoResult:
@@ -53,6 +56,8 @@ def run_demo(lake: Lake, report_path: Path, progress: SyncProgress | None = None
         context = AwsContext(session, endpoint_url=endpoint)
         resources = [r for r in load_resources() if r.name not in EMULATOR_LACKS]
         synced = sync_aws(lake, context, list(DEMO_REGIONS), resources, progress=progress)
-    assessment = assess(lake, provider_checks("aws"))
+    azure_rows = load_azure_demo(lake)
+    assessment = assess(lake, provider_checks("aws") + loaded_checks(lake))
     write_report(report_data(lake, run_id=assessment.run_id), get_format("html"), report_path)
-    return DemoResult(estate, synced, assessment, report_path)
+    azure = run_azure_demo(lake, azure_rows)
+    return DemoResult(estate, synced, assessment, report_path, azure)
