@@ -132,15 +132,27 @@ def _check_row(check: Check, seq: int, ran: bool) -> CheckRow:
     )
 
 
+class _Tally:
+    """Progress over every check of the run (SQL or not), then the step that stores findings."""
+
+    def __init__(self, progress: Progress | None, checks: int) -> None:
+        self.progress, self.total, self.done = progress, checks + 1, 0
+
+    def step(self, name: str) -> None:
+        """Reports `name` as the next step."""
+        if self.progress is not None:
+            self.progress(name, self.done, self.total)
+        self.done += 1
+
+
 def _run_selects(
-    lake: Lake, stage: Stage, jobs: list[tuple[Check, int, str]], progress: Progress | None
+    lake: Lake, stage: Stage, jobs: list[tuple[Check, int, str]], tally: _Tally
 ) -> dict[str, float]:
     """Runs the checks' staging SELECTs, on several connections when the stage is shared."""
     seconds: dict[str, float] = {}
     if not stage.shared:
-        for done, (check, index, select) in enumerate(jobs):
-            if progress is not None:
-                progress(check.id, done, len(jobs))
+        for check, index, select in jobs:
+            tally.step(check.id)
             started = time.perf_counter()
             stage.add_select(check.id, index, select)
             seconds[check.id] = time.perf_counter() - started
@@ -160,10 +172,9 @@ def _run_selects(
     try:
         with ThreadPoolExecutor(stage.workers, thread_name_prefix="cwpp-check") as pool:
             futures = {pool.submit(run, job): job[0] for job in jobs}
-            for done, future in enumerate(as_completed(futures)):
+            for future in as_completed(futures):
                 seconds[futures[future].id] = future.result()
-                if progress is not None:
-                    progress(futures[future].id, done, len(jobs))
+                tally.step(futures[future].id)
     finally:
         for opened_lake in opened:
             opened_lake.close()
@@ -177,9 +188,7 @@ def _read_by_many(checks: Iterable[Check]) -> list[str]:
     return sorted(v for v, n in readers.items() if n > 1)
 
 
-def _stage_checks(
-    lake: Lake, stage: Stage, checks: list[Check], progress: Progress | None
-) -> dict[str, float]:
+def _stage_checks(lake: Lake, stage: Stage, checks: list[Check], tally: _Tally) -> dict[str, float]:
     """Stages every check's rows; returns seconds per check."""
     present = names_with_views(lake)
     cannot_run = {c.id: unassessable(lake, c, present) for c in checks}
@@ -192,12 +201,14 @@ def _stage_checks(
         select = None if cannot is not None else staged_select(check, lake.dialect, index, shared)
         if cannot is not None:
             python.append((index, [cannot]))
+            tally.step(check.id)
         elif select is None:  # output columns unknown until run: the Python twin
             python.append((index, run_check(lake, check, present)))
+            tally.step(check.id)
         else:
             jobs.append((check, index, select))
         rows.append(_check_row(check, index, select is not None))
-    seconds = _run_selects(lake, stage, jobs, progress)
+    seconds = _run_selects(lake, stage, jobs, tally)
     stage.add_findings(python)
     stage.add_checks(rows)
     stage.seal()
@@ -233,8 +244,10 @@ def assess(
     stage = Stage(lake, workers or min(4, os.cpu_count() or 1))
     stage.create()
     try:
-        seconds = _stage_checks(lake, stage, checks, progress)
+        tally = _Tally(progress, len(checks))
+        seconds = _stage_checks(lake, stage, checks, tally)
         phase("checks")
+        tally.step("storing findings")
         if mutelist is not None:
             stage.mute(mutelist)
         phase("mutes")

@@ -320,6 +320,19 @@ def test_gating_counts_survive_a_closed_lake(tmp_path: Path) -> None:
     assert len(findings) == sum(result.by_status.values())
 
 
+def test_progress_counts_every_check_then_storing(lake: Lake, tmp_path: Path) -> None:
+    # A bar that moves with each check, whether its SQL ran, it could not run, or it ran in
+    # Python, and reaches its end only when the findings are stored.
+    _load(lake, 1)
+    checks = _checks(lake, tmp_path)
+    seen: list[tuple[str, int, int]] = []
+    assess(lake, checks, progress=lambda name, done, total: seen.append((name, done, total)))
+    assert [done for _, done, _ in seen] == list(range(len(checks) + 1))
+    assert {total for _, _, total in seen} == {len(checks) + 1}
+    assert sorted(name for name, _, _ in seen[:-1]) == sorted(c.id for c in checks)
+    assert seen[-1][0] == "storing findings"
+
+
 def test_duplicate_rows_keep_the_failing_one_and_bad_status_names_the_check(
     lake: Lake, tmp_path: Path
 ) -> None:
