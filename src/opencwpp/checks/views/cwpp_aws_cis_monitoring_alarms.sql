@@ -122,30 +122,6 @@ accounts AS (
     UNION
     SELECT account_id FROM aws_cloudtrail_trails WHERE account_id IS NOT NULL
 ),
--- Management-event coverage per trail, as cloudtrail_management_events_all judges it.
-selectors AS (
-    SELECT
-        trail_arn,
-        kind,
-        selector_index,
-        MAX(CASE WHEN field = 'eventCategory' AND operator = 'Equals' AND value = 'Management' THEN 1 ELSE 0 END) AS management,
-        MAX(CASE WHEN field = 'readOnly' THEN 1 ELSE 0 END) AS has_read_only,
-        MAX(CASE WHEN field = 'readOnly' AND ((operator = 'Equals' AND value = 'true') OR (operator = 'NotEquals' AND value = 'false')) THEN 1 ELSE 0 END) AS reads,
-        MAX(CASE WHEN field = 'readOnly' AND ((operator = 'Equals' AND value = 'false') OR (operator = 'NotEquals' AND value = 'true')) THEN 1 ELSE 0 END) AS writes,
-        MAX(CASE WHEN kind = 'advanced' AND field NOT IN ('eventCategory', 'readOnly')
-                      AND NOT (field = 'eventSource' AND operator IN ('NotEquals', 'NotStartsWith', 'NotEndsWith'))
-                 THEN 1 ELSE 0 END) AS narrowed
-    FROM cwpp_aws_cloudtrail_selector_fields
-    GROUP BY trail_arn, kind, selector_index
-),
-coverage AS (
-    SELECT
-        trail_arn,
-        MAX(CASE WHEN management = 1 AND narrowed = 0 AND (has_read_only = 0 OR reads = 1) THEN 1 ELSE 0 END) AS reads,
-        MAX(CASE WHEN management = 1 AND narrowed = 0 AND (has_read_only = 0 OR writes = 1) THEN 1 ELSE 0 END) AS writes
-    FROM selectors
-    GROUP BY trail_arn
-),
 trails AS (
     -- The log group ARN is arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME:*
     SELECT
@@ -159,7 +135,8 @@ trails AS (
         COALESCE(c.reads, 0) = 1 AND COALESCE(c.writes, 0) = 1 AS all_management,
         COALESCE(split_part(t.cloud_watch_logs_log_group_arn, ':', 7), '') <> '' AS to_logs
     FROM aws_cloudtrail_trails AS t
-    LEFT JOIN coverage AS c ON c.trail_arn = t.arn
+    -- Management-event coverage per trail, as cloudtrail_management_events_all judges it.
+    LEFT JOIN cwpp_aws_cloudtrail_management_coverage AS c ON c.trail_arn = t.arn
 ),
 trail_summary AS (
     SELECT

@@ -1,35 +1,8 @@
--- Selectors are rows of cwpp_aws_cloudtrail_selector_fields in the advanced vocabulary. A
--- selector records management reads when it has eventCategory = Management and no readOnly
--- field or one admitting `true` (writes: `false`); an advanced selector with any other field
--- (eventName, ...) besides an eventSource exclusion records only part of them.
+-- What each trail's selectors record is the view cwpp_aws_cloudtrail_management_coverage.
 WITH accounts AS (
     SELECT account_id FROM aws_iam_accounts WHERE account_id IS NOT NULL
     UNION
     SELECT account_id FROM aws_cloudtrail_trails WHERE account_id IS NOT NULL
-),
-selectors AS (
-    SELECT
-        trail_arn,
-        kind,
-        selector_index,
-        MAX(CASE WHEN field = 'eventCategory' AND operator = 'Equals' AND value = 'Management' THEN 1 ELSE 0 END) AS management,
-        MAX(CASE WHEN field = 'readOnly' THEN 1 ELSE 0 END) AS has_read_only,
-        MAX(CASE WHEN field = 'readOnly' AND ((operator = 'Equals' AND value = 'true') OR (operator = 'NotEquals' AND value = 'false')) THEN 1 ELSE 0 END) AS reads,
-        MAX(CASE WHEN field = 'readOnly' AND ((operator = 'Equals' AND value = 'false') OR (operator = 'NotEquals' AND value = 'true')) THEN 1 ELSE 0 END) AS writes,
-        MAX(CASE WHEN kind = 'advanced' AND field NOT IN ('eventCategory', 'readOnly')
-                      AND NOT (field = 'eventSource' AND operator IN ('NotEquals', 'NotStartsWith', 'NotEndsWith'))
-                 THEN 1 ELSE 0 END) AS narrowed
-    FROM cwpp_aws_cloudtrail_selector_fields
-    GROUP BY trail_arn, kind, selector_index
-),
-coverage AS (
-    SELECT
-        trail_arn,
-        MAX(CASE WHEN management = 1 AND narrowed = 0 AND (has_read_only = 0 OR reads = 1) THEN 1 ELSE 0 END) AS reads,
-        MAX(CASE WHEN management = 1 AND narrowed = 0 AND (has_read_only = 0 OR writes = 1) THEN 1 ELSE 0 END) AS writes,
-        MAX(CASE WHEN management = 1 AND narrowed = 1 THEN 1 ELSE 0 END) AS partial
-    FROM selectors
-    GROUP BY trail_arn
 ),
 trails AS (
     SELECT
@@ -40,7 +13,7 @@ trails AS (
         COALESCE(c.writes, 0) = 1 AS writes,
         COALESCE(c.partial, 0) = 1 AS partial
     FROM aws_cloudtrail_trails AS t
-    LEFT JOIN coverage AS c ON c.trail_arn = t.arn
+    LEFT JOIN cwpp_aws_cloudtrail_management_coverage AS c ON c.trail_arn = t.arn
 ),
 per_account AS (
     SELECT
