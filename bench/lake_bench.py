@@ -17,7 +17,7 @@ import resource
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -365,14 +365,18 @@ def templates() -> list[Template]:
     out, named on stderr)."""
     from opencwpp.catalog import lake_tables
     from opencwpp.checks import builtin_checks
-    from opencwpp.checks.cases import load_cases
+    from opencwpp.checks.cases import load_cases, relative_text
     from opencwpp.core.errors import CheckDefinitionError
 
     catalog, keep = lake_tables(), _sql_literals()
+    now = datetime.now(UTC)
     out = []
     for check in builtin_checks():
         try:
-            cases = load_cases(check)
+            # `@now-200d` inside text and JSON values too, as the cases runner reads them.
+            cases = [
+                replace(case, tables=relative_text(case.tables, now)) for case in load_cases(check)
+            ]
             out += [compile_case(check, case, catalog, keep) for case in cases]
         except (CheckDefinitionError, KeyError) as err:
             print(f"left out {check.id}: {err}", file=sys.stderr)

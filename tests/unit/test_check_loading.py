@@ -102,13 +102,13 @@ def test_like_without_escape_is_rejected_on_load(tmp_path: Path) -> None:
 def test_relative_dates_inside_text_and_json_case_values() -> None:
     from datetime import UTC, datetime
 
-    from opencwpp.checks.cases import _relative_text
+    from opencwpp.checks.cases import relative_text
 
     now = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
     value = {"eol": "@today-10d", "nested": [{"at": "@now+2h"}, "@now"], "plain": "@nowhere"}
-    assert _relative_text(value, now) == {
+    assert relative_text(value, now) == {
         "eol": "2026-02-28",
         "nested": [{"at": "2026-03-10T14:30:00Z"}, "2026-03-10T12:30:00Z"],
         "plain": "@nowhere",
     }
-    assert _relative_text(42, now) == 42
+    assert relative_text(42, now) == 42

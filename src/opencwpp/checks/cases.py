@@ -60,12 +60,12 @@ class CaseResult:
         return self.got == self.case.expect
 
 
-def _relative_text(value: Any, now: datetime) -> Any:
+def relative_text(value: Any, now: datetime) -> Any:
     """`value` with every `@now±N` / `@today±N` string (at any depth) made absolute."""
     if isinstance(value, dict):
-        return {k: _relative_text(v, now) for k, v in value.items()}
+        return {k: relative_text(v, now) for k, v in value.items()}
     if isinstance(value, list):
-        return [_relative_text(v, now) for v in value]
+        return [relative_text(v, now) for v in value]
     match = _RELATIVE_TEXT.match(value) if isinstance(value, str) else None
     if match is None:
         return value
@@ -146,7 +146,7 @@ def run_case(lake: Lake, check: Check, case: Case, catalog: Mapping[str, Table])
                     + ", ".join(sorted(unknown))
                 )
             values = {
-                k: _timestamp(v, now) if tbl.column_type(k) == TIMESTAMP else _relative_text(v, now)
+                k: _timestamp(v, now) if tbl.column_type(k) == TIMESTAMP else relative_text(v, now)
                 for k, v in row.items()
             }
             values.setdefault("_cq_id", str(uuid.uuid4()))

@@ -2,8 +2,8 @@ WITH judged AS (
     SELECT
         a.*,
         CAST(a.properties->>'$.allowSharedKeyAccess' AS BOOLEAN) IS DISTINCT FROM FALSE AS shared_key,
-        CAST(a.properties->>'$.keyCreationTime.key1' AS TIMESTAMPTZ) AS key1_created,
-        CAST(a.properties->>'$.keyCreationTime.key2' AS TIMESTAMPTZ) AS key2_created
+        TRY_CAST(a.properties->>'$.keyCreationTime.key1' AS TIMESTAMPTZ) AS key1_created,
+        TRY_CAST(a.properties->>'$.keyCreationTime.key2' AS TIMESTAMPTZ) AS key2_created
     FROM azure_storage_accounts AS a
 ),
 aged AS (
