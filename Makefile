@@ -56,3 +56,10 @@ bench-peers: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache
+
+# Detection: ingest and rule evaluation throughput beside the public pySigma DuckDB backend
+# (pinned in bench/requirements-pysigma.txt, installed into its own venv bench/.venv-pysigma).
+.PHONY: bench-detect-peers
+DETECT_ARGS ?= --events 1000000
+bench-detect-peers: $(STAMP)
+	$(BIN)/python bench/detect_bench.py $(DETECT_ARGS)

@@ -4,10 +4,12 @@ Generates N realistic events from the shapes of the real records in the shared c
 (identities, source IPs, times and ids varied), writes them as gzip `{"Records": [...]}` files
 of 5,000 events (CloudTrail's delivery format), then measures ingest events/s into a DuckDB
 lake, evaluation events/s with SigmaHQ's AWS rules, with every rule (SigmaHQ + our pack + the
-stateful detections), and a naive per-event Python matcher over the same Sigma rules, as a
-ratio. (The public pySigma DuckDB backend needs pySigma < 2 and is not compared.)
+stateful detections), the public pySigma DuckDB backend on the same events (in its own venv,
+see detect_pysigma.py), and a naive per-event Python matcher over the same Sigma rules, as
+ratios; then where that backend's matches differ from ours on the labelled corpora. Each
+figure carries wall and CPU seconds and the load average (the machine is shared).
 
-    .venv/bin/python bench/detect_bench.py --events 200000 [--data /tmp/ct200k]
+    .venv/bin/python bench/detect_bench.py --events 200000 [--data /tmp/ct200k] [--no-peer]
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ import argparse
 import gzip
 import ipaddress
 import json
+import os
 import random
 import re
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,10 +56,15 @@ from sigma.types import (
 
 from opencwpp.detect.engine import evaluate
 from opencwpp.detect.ingest import ingest, list_sources
+from opencwpp.detect.inventory import known_accounts
 from opencwpp.detect.pack import PACK_DIR, load_pack
 from opencwpp.detect.sigma import load_rules
+from opencwpp.detect.sigma.correlation_alerts import correlation_findings
 from opencwpp.detect.stateful import stateful_rules
 from opencwpp.lake import Lake
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import detect_pysigma as peer
 
 _OPS = {
     CompareOperators.LT: lambda a, b: a < b,
@@ -194,10 +205,236 @@ def _write(folder: Path, n: int, rng: random.Random) -> None:
         (folder / f"{index // PER_FILE:05d}.json.gz").write_bytes(gzip.compress(body, 6))
 
 
-def _rate(label: str, events: int, seconds: float, target: int | None = None) -> float:
-    rate = events / seconds
+CPU_RATES: dict[str, float] = {}
+
+
+def _rate(label: str, events: int, wall: float, cpu: float, target: int | None = None) -> float:
+    """Prints events/s (wall) and events per CPU second; returns the wall rate."""
+    rate = events / wall if wall else 0.0
+    CPU_RATES[label] = events / cpu if cpu else 0.0
     goal = f" (target {target:,})" if target else ""
-    print(f"{label}: {events:,} events in {seconds:.2f}s = {rate:,.0f} events/s{goal}")
+    print(
+        f"{label}: {events:,} events in {wall:.2f}s wall, {cpu:.2f}s CPU, "
+        f"load {os.getloadavg()[0]:.1f} = {rate:,.0f} events/s{goal}, "
+        f"{CPU_RATES[label]:,.0f} events per CPU second",
+        flush=True,
+    )
+    return rate
+
+
+class _Clock:
+    """Wall and CPU seconds (CPU: the whole process, DuckDB's threads included)."""
+
+    def __enter__(self) -> _Clock:
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = time.process_time() - self.cpu0
+
+
+_PHASES = [
+    ("CREATE TEMP TABLE cwpp_stage ", "read gzip + parse + validate (stage)"),
+    ("CREATE TEMP TABLE cwpp_fresh", "dedupe (anti-join on event_id, first copy)"),
+    ("INSERT INTO aws_cloudtrail_events", "insert"),
+    ("SELECT src, reason", "per-file counts"),
+]
+
+
+@contextmanager
+def _phases(lake: Lake, into: dict[str, list[float]]) -> Iterator[None]:
+    """Adds each statement's wall and CPU seconds to `into`, by ingest phase."""
+    originals = (lake.execute, lake.query, lake.transaction)
+
+    def timed(run: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(sql: str, *args: Any) -> Any:
+            with _Clock() as clock:
+                result = run(sql, *args)
+            name = next((n for prefix, n in _PHASES if sql.startswith(prefix)), "other SQL")
+            slot = into.setdefault(name, [0.0, 0.0])
+            slot[0] += clock.wall
+            slot[1] += clock.cpu
+            return result
+
+        return wrapper
+
+    @contextmanager
+    def transaction() -> Iterator[None]:
+        with originals[2]():
+            yield
+            clock = _Clock().__enter__()  # the commit: when the block is left
+        clock.__exit__()
+        slot = into.setdefault("commit", [0.0, 0.0])
+        slot[0] += clock.wall
+        slot[1] += clock.cpu
+
+    lake.execute, lake.query = timed(lake.execute), timed(lake.query)  # type: ignore[method-assign]
+    lake.transaction = transaction  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        lake.execute, lake.query, lake.transaction = originals  # type: ignore[method-assign]
+
+
+def _ingest(lake: Lake, folder: Path) -> tuple[int, float]:
+    phases: dict[str, list[float]] = {}
+    with _phases(lake, phases), _Clock() as clock:
+        n = ingest(lake, list_sources([str(folder)])).inserted
+    rate = _rate("ingest (gzip files -> DuckDB)", n, clock.wall, clock.cpu, 100_000)
+    for name, (wall, cpu) in phases.items():
+        print(f"  {name}: {wall:.2f}s wall, {cpu:.2f}s CPU")
+    rest = clock.wall - sum(w for w, _ in phases.values())
+    print(f"  Python (listing, sniffing, bookkeeping): {rest:.2f}s wall")
+    with _Clock() as again:
+        report = ingest(lake, list_sources([str(folder)]), force=True)
+    print(
+        f"  again with --force: {report.read:,} read, {report.inserted} inserted, "
+        f"{again.wall:.2f}s wall, {again.cpu:.2f}s CPU"
+    )
+    lake.execute("CHECKPOINT")
+    size = sum(p.stat().st_size for p in Path(lake.url.removeprefix("duckdb://")).parent.glob("*"))
+    print(f"  lake size after ingest: {size / 1e6:,.0f} MB")
+    return n, rate
+
+
+def _ours(lake: Lake, n: int, sets: list[tuple[str, list[Any]]]) -> dict[str, float]:
+    rates = {}
+    plain = [r for r in sets[1][1] if r.correlation is None]
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS rule, count(*) AS n FROM aws_cloudtrail_events WHERE {r.where}"
+        for i, r in enumerate(plain)
+    )
+    with _Clock() as clock:
+        matches = sum(int(row["n"]) for row in lake.query(union))
+    rates["predicates"] = _rate(
+        f"ours, predicates only: {len(plain)} Sigma rules counted in one UNION ALL query "
+        "(as the pySigma backend run below)",
+        n,
+        clock.wall,
+        clock.cpu,
+    )
+    print(f"  {matches:,} matches")
+    for label, rules in sets:
+        queries: dict[str, list[float]] = {}
+        with _queries(lake, queries), _Clock() as clock:
+            findings, matched = evaluate(lake, rules)
+        rates[label] = _rate(f"ours, {label}", n, clock.wall, clock.cpu, 300_000)
+        print(f"  {matched:,} matches in {len(findings):,} alerts")
+        for name, (wall, cpu) in queries.items():
+            print(f"    {name}: {wall:.2f}s wall, {cpu:.2f}s CPU")
+        rest = clock.cpu - sum(c for _, c in queries.values())
+        print(f"    Python (findings from the rows): {rest:.2f}s CPU")
+    return rates
+
+
+@contextmanager
+def _queries(lake: Lake, into: dict[str, list[float]]) -> Iterator[None]:
+    """Wall and CPU seconds of each engine query (a rule batch, or one correlation)."""
+    original = lake.query
+
+    def timed(sql: str, *args: Any) -> Any:
+        with _Clock() as clock:
+            rows = original(sql, *args)
+        kind = "correlation" if sql.startswith("WITH ev AS") else "rule batch"
+        name = f"query {len(into) + 1} ({kind}, {len(rows):,} rows)"
+        into[name] = [clock.wall, clock.cpu]
+        return rows
+
+    lake.query = timed  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        lake.query = original  # type: ignore[method-assign]
+
+
+def _stateful_costs(lake: Lake, rules: list[Any]) -> None:
+    """Each stateful detection alone, as a count: where the stateful time goes."""
+    print("stateful detections one by one (count of flagged events):")
+    with known_accounts(lake):
+        for rule in rules:
+            with _Clock() as clock:
+                sql = f"SELECT count(*) AS n FROM aws_cloudtrail_events WHERE {rule.where}"
+                count = int(lake.query(sql)[0]["n"])
+            print(f"  {rule.id}: {clock.wall:.2f}s wall, {clock.cpu:.2f}s CPU, {count:,} events")
+
+
+def _peer(lake: Lake, n: int, converted: dict[str, Any]) -> float:
+    rules = converted["rules"]
+    plain = [r for r in peer.runnable(rules) if not r["correlation"]]
+    peer.flat_view(lake, rules)
+    rate = 0.0
+    for batched in (False, True):
+        run = peer.evaluate(lake, plain, batched=batched)
+        how = "all in one UNION ALL query" if batched else "one query per rule"
+        label = f"pySigma DuckDB backend, {len(plain) - len(run.failed)} Sigma rules, {how}"
+        rate = max(rate, _rate(label, n, run.wall, run.cpu, 300_000))
+        print(f"  {run.matches:,} matches; queries that fail: {len(run.failed)}")
+        for title, error in run.failed.items():
+            print(f"    {title}: {error}")
+    return rate
+
+
+def _correlations(lake: Lake, ours: list[Any], converted: dict[str, Any]) -> None:
+    """Correlation rules: our alerts (windowed) against the backend's rows (no window)."""
+    by_id = {r.id: r for r in ours if r.correlation is not None}
+    for entry in converted["rules"]:
+        rule = by_id.get(entry["id"])
+        if rule is None or not entry.get("queries"):
+            continue
+        found, _ = correlation_findings(lake, rule, None)
+        rows = lake.query(entry["queries"][0])
+        print(
+            f"  correlation {rule.title!r} (timespan {rule.correlation.timespan}): "
+            f"ours {len(found):,} alerts, pySigma backend {len(rows):,} groups (timespan ignored)"
+        )
+
+
+def _conversion(folders: list[Path]) -> dict[str, Any]:
+    with _Clock() as clock:
+        converted = peer.convert(folders)
+    rules = converted["rules"]
+    ok = sum(1 for r in rules if "queries" in r)
+    ours = load_rules(folders)
+    print(
+        f"conversion: pySigma DuckDB backend {ok}/{len(rules)} rules "
+        f"({converted['seconds']:.2f}s in its venv, {clock.wall:.1f}s with start-up); "
+        f"ours {len(ours.rules)} compiled + {len(ours.problems)} problems"
+    )
+    return converted
+
+
+def _corpus_diff(converted: dict[str, Any], tmp: Path) -> None:
+    """Ingests the labelled corpora; prints where the backend's matches differ from ours."""
+    rules = load_rules([SHARED / "sigma-aws" / "rules", PACK_DIR]).rules
+    records = {str(r["eventID"]): r for r in templates()}
+    with Lake.open(f"duckdb://{tmp / 'corpora.duckdb'}") as lake:
+        report = ingest(lake, list_sources([str(SHARED / "cloudtrail")]))
+        peer.flat_view(lake, converted["rules"])
+        diffs, correlations = peer.corpus_diff(lake, rules, converted["rules"], records)
+    print(f"labelled corpora ({report.inserted} events): rules whose matches differ from ours")
+    print("  | rule | only ours | only pySigma backend | cause |")
+    for diff in diffs:
+        causes = "; ".join(f"{k} ({v})" for k, v in diff.causes.items())
+        print(f"  | {diff.title} | {diff.ours_only} | {diff.theirs_only} | {causes} |")
+    for title, mine, theirs, span in correlations:
+        print(f"  | {title} (correlation, {span}) | {mine} alerts | {theirs} groups | timespan |")
+
+
+def _naive(folder: Path, size: int) -> float:
+    trees = naive_load([SHARED / "sigma-aws" / "rules", PACK_DIR])
+    sample: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.json.gz")):
+        sample.extend(json.loads(gzip.decompress(path.read_bytes()))["Records"])
+        if len(sample) >= size:
+            break
+    sample = sample[:size]
+    with _Clock() as clock:
+        hits = sum(1 for e in sample for tree in trees for c in tree if naive_matches(c, e))
+    rate = _rate(
+        f"naive Python matcher, {len(trees)} Sigma rules", len(sample), clock.wall, clock.cpu
+    )
+    print(f"  {hits:,} matches on the sample")
     return rate
 
 
@@ -208,10 +445,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--data", type=Path, help="Keep/reuse the generated files here.")
     parser.add_argument("--naive-sample", type=int, default=20_000)
+    parser.add_argument("--no-peer", action="store_true", help="Skip the pySigma backend.")
     args = parser.parse_args()
+    folders = [SHARED / "sigma-aws" / "rules", PACK_DIR]
     sigmahq = load_rules([SHARED / "sigma-aws" / "rules"]).rules
     ours = load_pack().rules
     stateful = stateful_rules()
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    converted = None if args.no_peer else _conversion(folders)
     with tempfile.TemporaryDirectory(prefix="cwpp-bench-") as tmp:
         folder = args.data or Path(tmp) / "AWSLogs"
         if not (folder.is_dir() and any(folder.glob("*.json.gz"))):
@@ -221,38 +462,36 @@ def main() -> None:
         size = sum(p.stat().st_size for p in folder.glob("*.json.gz"))
         print(f"data: {folder} ({size / 1e6:.0f} MB gzip)")
         with Lake.open(f"duckdb://{Path(tmp) / 'lake.duckdb'}") as lake:
-            t0 = time.perf_counter()
-            n = ingest(lake, list_sources([str(folder)])).inserted
-            _rate("ingest (gzip files -> DuckDB)", n, time.perf_counter() - t0, 100_000)
-            timings = {}
-            for label, rules in [
-                (f"{len(sigmahq)} SigmaHQ rules", sigmahq),
-                (f"{len(sigmahq) + len(ours)} Sigma rules (SigmaHQ + ours)", sigmahq + ours),
-                (f"{len(stateful)} stateful detections", stateful),
-                (
-                    f"all {len(sigmahq) + len(ours) + len(stateful)} rules",
-                    sigmahq + ours + stateful,
-                ),
-            ]:
-                t0 = time.perf_counter()
-                findings, matched = evaluate(lake, rules)
-                timings[label] = _rate(f"evaluation, {label}", n, time.perf_counter() - t0, 300_000)
-                print(f"  {matched:,} matches in {len(findings):,} alerts")
-        trees = naive_load([SHARED / "sigma-aws" / "rules", PACK_DIR])
-        sample: list[dict[str, Any]] = []
-        for path in sorted(folder.glob("*.json.gz")):
-            sample.extend(json.loads(gzip.decompress(path.read_bytes()))["Records"])
-            if len(sample) >= args.naive_sample:
-                break
-        sample = sample[: args.naive_sample]
-        t0 = time.perf_counter()
-        hits = sum(1 for e in sample for tree in trees for c in tree if naive_matches(c, e))
-        naive = _rate(
-            f"naive Python matcher, {len(trees)} Sigma rules", len(sample), time.perf_counter() - t0
-        )
-        print(f"  {hits:,} matches on the sample")
-        sql = timings[f"{len(sigmahq) + len(ours)} Sigma rules (SigmaHQ + ours)"]
-        print(f"ratio: SQL engine / naive matcher on the same Sigma rules = {sql / naive:,.1f}x")
+            n, _ = _ingest(lake, folder)
+            sigma_label = f"{len(sigmahq) + len(ours)} Sigma rules (SigmaHQ + ours)"
+            rates = _ours(
+                lake,
+                n,
+                [
+                    (f"{len(sigmahq)} SigmaHQ rules", sigmahq),
+                    (sigma_label, sigmahq + ours),
+                    (f"{len(stateful)} stateful detections", stateful),
+                    (
+                        f"all {len(sigmahq) + len(ours) + len(stateful)} rules",
+                        sigmahq + ours + stateful,
+                    ),
+                ],
+            )
+            _stateful_costs(lake, stateful)
+            peer_rate = 0.0
+            if converted is not None:
+                peer_rate = _peer(lake, n, converted)
+                _correlations(lake, ours, converted)
+        naive = _naive(folder, args.naive_sample)
+        sql = rates[sigma_label]
+        print(f"ratio: ours / naive Python matcher on the same Sigma rules = {sql / naive:,.1f}x")
+        if converted is not None:
+            print(
+                f"ratio: ours (alerts) / pySigma DuckDB backend (counts, its best run) = "
+                f"{sql / peer_rate:,.2f}x wall; ours (counts) / it = "
+                f"{rates['predicates'] / peer_rate:,.2f}x wall"
+            )
+            _corpus_diff(converted, Path(tmp))
 
 
 if __name__ == "__main__":

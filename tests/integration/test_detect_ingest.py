@@ -11,6 +11,7 @@ import pytest
 
 from opencwpp.collect.aws.session import AwsContext
 from opencwpp.detect.ingest import ingest, list_sources
+from opencwpp.detect.ingest.records import full_record
 from opencwpp.lake import Lake
 
 
@@ -105,3 +106,29 @@ def test_s3_bucket_in_the_real_delivery_layout(
     again = ingest(lake, list_sources(["s3://trail-logs/AWSLogs/"], aws))
     assert sorted(f.outcome for f in again.files) == ["failed", "skipped", "skipped"]
     assert all(f.uri.startswith("s3://trail-logs/AWSLogs/") for f in again.files)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
+def test_the_whole_record_is_kept_once(lake: Lake, tmp_path: Path, fast: bool) -> None:
+    record = _event(
+        1,
+        eventVersion="1.08",
+        readOnly=True,
+        requestParameters=None,  # an explicit null stays (in `raw`)
+        responseElements={"x": [1, "two", {"three": None}]},
+        futureField={"added": "by CloudTrail later"},
+        userAgent='quote " and \\ backslash',
+    )
+    other = _event(2, requestParameters={"bucketName": "b"})
+    _records_gz(tmp_path / "a.json.gz", [record, other])
+    ingest(lake, list_sources([str(tmp_path)]), fast=fast)
+    rows = lake.query("SELECT * FROM aws_cloudtrail_events ORDER BY event_id")
+    assert [full_record(r) for r in rows] == [record, other]
+    raw, params = rows[0]["raw"], rows[1]["request_parameters"]  # text, or decoded (PostgreSQL)
+    assert (json.loads(raw) if isinstance(raw, str) else raw) == {
+        "eventTime": record["eventTime"],
+        "readOnly": True,
+        "requestParameters": None,
+        "futureField": {"added": "by CloudTrail later"},
+    }
+    assert (json.loads(params) if isinstance(params, str) else params) == {"bucketName": "b"}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from opencwpp.detect.ingest.records import BadFile, parse_file, parse_time
+from opencwpp.detect.ingest.records import BadFile, full_record, parse_file, parse_time
 from opencwpp.detect.ingest.sources import delivery_parts
 
 
@@ -39,7 +39,8 @@ def test_every_delivery_format_gives_the_same_rows(payload: bytes) -> None:
     row = parsed.rows[0]
     assert row["user_identity_arn"] == "arn:aws:iam::111122223333:user/a"
     assert row["read_only"] is False
-    assert json.loads(row["raw"])["eventName"] == "StopLogging"
+    assert full_record(row) == _event(1)  # every key back, stored once
+    assert json.loads(row["raw"]) == {"eventTime": "2024-07-31T13:06:24Z", "readOnly": False}
     assert json.loads(row["user_identity"])["type"] == "IAMUser"
 
 

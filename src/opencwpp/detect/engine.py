@@ -45,13 +45,8 @@ class DetectResult:
     lifecycle: dict[str, int] = field(default_factory=dict)
 
 
-def rules_sql(rules: list[CompiledRule], since: datetime | None = None) -> str:
-    """One query for a batch of rules: matching events per (rule, identity), numbered.
-
-    One UNION ALL query per batch lets DuckDB scan for all the rules in parallel and saves a
-    round trip per rule; only the first events of each group come back to Python.
-    """
-    window = "PARTITION BY rule_index, identity"
+def _branches(rules: list[CompiledRule], since: datetime | None) -> str:
+    """The matching events of every rule of a batch, as one UNION ALL."""
     branches = []
     for index, rule in enumerate(rules):
         where = rule.where
@@ -62,49 +57,116 @@ def rules_sql(rules: list[CompiledRule], since: datetime | None = None) -> str:
             "COALESCE(user_identity_account_id, recipient_account_id, '') AS account_id, "
             f"event_id, event_time FROM {EVENTS.name} WHERE {where}"
         )
+    return " UNION ALL ".join(branches)
+
+
+def rules_sql(rules: list[CompiledRule], since: datetime | None = None) -> str:
+    """One query for a batch of rules: matching events per (rule, identity), numbered.
+
+    One UNION ALL query per batch lets the database scan for all the rules in parallel and
+    saves a round trip per rule; only the first events of each group come back to Python.
+    Portable (PostgreSQL); on DuckDB `grouped_sql` gives the same groups, cheaper.
+    """
+    window = "PARTITION BY rule_index, identity"
     return (
         "SELECT rule_index, identity, account_id, event_id, event_time, n, first_time, last_time "
         "FROM (SELECT rule_index, identity, account_id, event_id, event_time, "
         f"count(*) OVER ({window}) AS n, min(event_time) OVER ({window}) AS first_time, "
         f"max(event_time) OVER ({window}) AS last_time, "
         f"row_number() OVER ({window} ORDER BY event_time, event_id) AS rn "
-        "FROM (" + " UNION ALL ".join(branches) + ") AS matched) AS numbered "
+        f"FROM ({_branches(rules, since)}) AS matched) AS numbered "
         f"WHERE rn <= {MAX_EVIDENCE_EVENTS} ORDER BY rule_index, identity, rn"
     )
 
 
-def _finding(rule: CompiledRule, rows: list[dict[str, Any]], attack: tuple[str, ...]) -> Finding:
-    first = rows[0]
-    identity = str(first["identity"])
-    count = int(first["n"])
+def grouped_sql(rules: list[CompiledRule], since: datetime | None = None) -> str:
+    """DuckDB: `rules_sql`'s groups as one row each, the first event ids in a list.
+
+    Aggregating (top-N by time, then id) instead of numbering every match with window
+    functions returns a row per alert rather than per event: a third less time on DuckDB.
+    """
+    first = "(event_time, event_id)"
+    return (
+        "SELECT rule_index, identity, count(*) AS n, min(event_time) AS first_time, "
+        f"max(event_time) AS last_time, arg_min(account_id, {first}) AS account_id, "
+        f"min_by(event_id, {first}, {MAX_EVIDENCE_EVENTS}) AS event_ids "
+        f"FROM ({_branches(rules, since)}) AS matched "
+        "GROUP BY rule_index, identity ORDER BY rule_index, identity"
+    )
+
+
+def _groups(lake: Lake, rules: list[CompiledRule], since: datetime | None) -> list[dict[str, Any]]:
+    """One row per (rule, identity): n, first/last time, account id and the first event ids."""
+    if lake.dialect == "duckdb":
+        return lake.query(grouped_sql(rules, since))
+    groups: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in lake.query(rules_sql(rules, since)):
+        key = (int(row["rule_index"]), str(row["identity"]))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {**row, "event_ids": []}
+        group["event_ids"].append(row["event_id"])
+    return list(groups.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleParts:
+    """What every alert of one rule shares, computed once per rule rather than per alert."""
+
+    evidence: dict[str, Any]
+    severity: Severity
+    remediation: str
+    author: str
+    attack: tuple[str, ...]
+
+    @classmethod
+    def of(cls, rule: CompiledRule) -> _RuleParts:
+        evidence = {
+            "rule_id": rule.id,
+            "rule_title": rule.title,
+            "rule_author": rule.author,
+            "rule_level": rule.level,
+            "rule_references": list(rule.references),
+            "rule_tags": list(rule.tags),
+            "rule_path": rule.path,
+        }
+        return cls(
+            evidence,
+            _SEVERITY.get(rule.level, Severity.MEDIUM),
+            "; ".join(rule.falsepositives),
+            f" (rule by {rule.author})" if rule.author else "",
+            rule.mitre_attack,
+        )
+
+
+def _finding(rule: CompiledRule, parts: _RuleParts, group: dict[str, Any]) -> Finding:
+    identity = str(group["identity"])
+    count = int(group["n"])
+    ids = [str(i) for i in group["event_ids"]]
+    first_time, last_time = group["first_time"], group["last_time"]
     evidence = {
-        "rule_id": rule.id,
-        "rule_title": rule.title,
-        "rule_author": rule.author,
-        "rule_level": rule.level,
-        "rule_references": list(rule.references),
-        "rule_tags": list(rule.tags),
-        "rule_path": rule.path,
+        **parts.evidence,
+        "rule_references": list(parts.evidence["rule_references"]),
+        "rule_tags": list(parts.evidence["rule_tags"]),
         "event_count": count,
-        "event_ids": [str(r["event_id"]) for r in rows],
-        "event_ids_truncated": count > len(rows),
-        "first_event_time": first["first_time"].isoformat() if first["first_time"] else None,
-        "last_event_time": first["last_time"].isoformat() if first["last_time"] else None,
+        "event_ids": ids,
+        "event_ids_truncated": count > len(ids),
+        "first_event_time": first_time.isoformat() if first_time else None,
+        "last_event_time": last_time.isoformat() if last_time else None,
     }
-    author = f" (rule by {rule.author})" if rule.author else ""
     return Finding(
         check_id=rule.check_id,
         title=rule.title,
         pillar=Pillar.THREAT,
-        severity=_SEVERITY.get(rule.level, Severity.MEDIUM),
+        severity=parts.severity,
         status=Status.FAIL,
-        resource=ResourceRef(uid=identity, type=IDENTITY_TYPE, account_id=str(first["account_id"])),
-        status_reason=f"{count} matching CloudTrail event(s) by {identity}{author}",
+        resource=ResourceRef(uid=identity, type=IDENTITY_TYPE, account_id=str(group["account_id"])),
+        status_reason=f"{count} matching CloudTrail event(s) by {identity}{parts.author}",
         evidence=evidence,
-        remediation="; ".join(rule.falsepositives),
-        mitre_attack=attack,
-        first_seen=first["first_time"],
-        last_seen=first["last_time"],
+        remediation=parts.remediation,
+        mitre_attack=parts.attack,
+        first_seen=first_time,
+        last_seen=last_time,
     )
 
 
@@ -136,13 +198,11 @@ def evaluate(
             if progress is not None:
                 for rule in batch:
                     progress(rule)
-            groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
-            for row in lake.query(rules_sql(batch, since)):
-                groups.setdefault((int(row["rule_index"]), str(row["identity"])), []).append(row)
-            attack = [rule.mitre_attack for rule in batch]  # parsed once per rule, not per alert
-            for (index, _), rows in groups.items():
-                matched += int(rows[0]["n"])
-                findings.append(_finding(batch[index], rows, attack[index]))
+            parts = [_RuleParts.of(rule) for rule in batch]  # once per rule, not per alert
+            for group in _groups(lake, batch, since):
+                index = int(group["rule_index"])
+                matched += int(group["n"])
+                findings.append(_finding(batch[index], parts[index], group))
     return findings, matched
 
 

@@ -1,10 +1,14 @@
 """The DuckDB fast path: DuckDB reads, validates and inserts whole batches of files itself.
 
-Parsing JSON in Python costs ~20 µs a record; DuckDB's `read_json_objects` parses gzip JSON in
-C++ on every core. Records are staged, classified with the same rules as the Python path
-(`records.rejection`), deduplicated on eventID and inserted in one statement. A batch DuckDB
-cannot read raises `duckdb.Error`; the caller then retries the files one by one and falls back
-to the Python path, which reports exactly what is wrong with a file.
+Parsing JSON in Python costs ~20 µs a record; DuckDB's `read_json_objects` reads the gzip files
+itself (one call for a batch of files, a file per thread) and parses in C++. In one
+transaction, records are staged with their columns, classified with the same rules as the
+Python path (`records.rejection`); the fresh ones -- valid, not in the lake (anti-join on
+event_id), the first copy in the batch -- are inserted in one statement, and the per-file
+counts come from the stage. `raw` holds the rest of the record only (see
+`table`), so each record is written once. A batch DuckDB cannot read raises `duckdb.Error`;
+the caller then retries the files one by one and falls back to the Python path, which reports
+exactly what is wrong with a file.
 """
 
 from __future__ import annotations
@@ -12,14 +16,13 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from opencwpp.detect.ingest.records import GZIP_MAGIC
-from opencwpp.detect.ingest.table import EVENTS, JSON_FIELDS, SCALAR_FIELDS
+from opencwpp.detect.ingest.table import EVENTS, JSON_FIELDS, MOVED_KEYS, SCALAR_FIELDS
 from opencwpp.detect.ingest.writer import SOURCE_NAME
 from opencwpp.lake.lake import Lake
 
@@ -96,6 +99,16 @@ def _field(dotted: str) -> str:
     return "t" + "".join(f'."{part}"' for part in dotted.split("."))
 
 
+def _rest_of_record() -> str:
+    """SQL for `raw`: the record less the keys whose non-null value has its own column.
+
+    A JSON merge patch setting a key to null removes it; the patch names only the keys that
+    were not null, so an explicit `"requestParameters": null` stays in `raw`.
+    """
+    keys = [f'CASE WHEN t."{key}" IS NOT NULL THEN \'"{key}":null\' END' for _, key in MOVED_KEYS]
+    return f"json_merge_patch(j, ('{{' || concat_ws(',', {', '.join(keys)}) || '}}')::JSON)"
+
+
 def _select_columns(max_bytes: int) -> tuple[str, str, str]:
     """(the parse of each record, the columns from it, the rejection reason).
 
@@ -115,9 +128,10 @@ def _select_columns(max_bytes: int) -> tuple[str, str, str]:
             cols.append(f"{text} AS {name}")
     for name, key in JSON_FIELDS:
         cols.append(f't."{key}" AS {name}')
+    cols.append(f"CASE WHEN t IS NOT NULL THEN {_rest_of_record()} END AS raw")
     reason = (
-        "CASE WHEN left(ltrim(CAST(raw AS VARCHAR)), 1) <> '{' THEN 'not a JSON object' "
-        f"WHEN strlen(CAST(raw AS VARCHAR)) > {int(max_bytes)} "
+        "CASE WHEN left(ltrim(CAST(j AS VARCHAR)), 1) <> '{' THEN 'not a JSON object' "
+        f"WHEN strlen(CAST(j AS VARCHAR)) > {int(max_bytes)} "
         f"THEN 'record over {int(max_bytes)} bytes' "
         "WHEN COALESCE(event_id, '') = '' OR COALESCE(event_name, '') = '' "
         "OR COALESCE(event_source, '') = '' "
@@ -140,37 +154,7 @@ def _reader(fmt: str, compression: str, max_object: int) -> str:
     return f"SELECT filename AS src, json AS j FROM read_json_objects(?, {options})"
 
 
-def _unwrap_records(files: list[LocalFile], folder: Path) -> list[LocalFile]:
-    """`{"Records": [...]}` files as plain arrays, which DuckDB reads 3x faster.
-
-    Unnesting one huge object is single-threaded; an array is split across threads. Raises
-    `ValueError` (or a gzip error) when a file is not shaped as expected: the caller falls back.
-    """
-    out = []
-    for index, item in enumerate(files):
-        data = item.path.read_bytes()
-        if data.startswith(GZIP_MAGIC):
-            data = gzip.decompress(data)
-        match = _RECORDS_HEAD.match(data)
-        end = data.rstrip().rfind(b"}")
-        if match is None or end < 0:
-            raise ValueError(f"{item.uri}: not a Records file")
-        path = folder / f"{index}.json"
-        path.write_bytes(memoryview(data)[match.end() : end])
-        out.append(LocalFile(item.uri, path))
-    return out
-
-
 def load_batch(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts:
-    """Loads files of one format and compression in one go; raises `duckdb.Error` on bad input."""
-    fmts = {sniff(f.path)[:2] for f in files}
-    if fmts == {("records", "gzip")} or fmts == {("records", "none")}:
-        with tempfile.TemporaryDirectory(prefix="cwpp-records-") as tmp:
-            return _load(lake, _unwrap_records(files, Path(tmp)), max_bytes)
-    return _load(lake, files, max_bytes)
-
-
-def _load(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts:
     """Loads files of one format and compression in one go; raises `duckdb.Error` on bad input."""
     kinds = {sniff(f.path) for f in files}
     fmts = {(fmt, comp) for fmt, comp, _ in kinds}
@@ -181,7 +165,6 @@ def _load(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts:
     max_object = (
         max(_MIN_OBJECT, largest + 1024) if fmt == "records" else max(_MIN_OBJECT, 2 * max_bytes)
     )
-    uri_of = {f.uri: f.uri for f in files}
     extract, columns, reason = _select_columns(max_bytes)
     names = [n for n, _, _ in SCALAR_FIELDS] + [n for n, _ in JSON_FIELDS]
     counts = BulkCounts()
@@ -195,12 +178,18 @@ def _load(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts:
         f"SELECT f.uri AS src, r.j FROM ({_reader(fmt, compression, max_object)}) AS r "
         "JOIN cwpp_stage_files AS f ON f.path = r.src"
     )
-    lake.execute(
-        "CREATE TEMP TABLE cwpp_stage AS SELECT *, "
-        f"{reason} AS reason FROM (SELECT src, raw, {columns} FROM (SELECT src, raw, t, "
+    parsed = (
+        f"SELECT *, {reason} AS reason FROM (SELECT src, j, {columns} FROM (SELECT src, j, t, "
         f"json_transform(t.\"userIdentity\", '{_schema(_IDENTITY)}') AS u FROM "
-        f"(SELECT src, j AS raw, {extract} FROM ({reader}))))",
-        [[str(f.path) for f in files]],
+        f"(SELECT src, j, {extract} FROM ({reader}))))"
+    )
+    # Fresh: valid, not in the lake, and the first valid copy of its event_id in this batch.
+    # Chosen over the narrow (event_id, src, rowid) only: a window over the staged rows would
+    # carry every column through its sort (it cost as much as parsing the JSON).
+    fresh = (
+        "SELECT arg_min(rowid, (src, rowid)) AS r FROM cwpp_stage AS s WHERE reason = '' "
+        f"AND NOT EXISTS (SELECT 1 FROM {EVENTS.name} AS e WHERE e.event_id = s.event_id) "
+        "GROUP BY event_id"
     )
     insert_cols = ", ".join(
         ["_cq_id", *names, "raw", "source", "ingested_at", "_cq_source_name", "_cq_sync_time"]
@@ -216,21 +205,30 @@ def _load(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts:
             "now()::TIMESTAMP",
         ]
     )
+    stage_cols = ", ".join(["src", "reason", *names, "raw"])
+    lake.execute("DROP TABLE IF EXISTS cwpp_fresh")
     with lake.transaction():
-        # New events only: not in the lake (anti-join on event_id), first copy within the batch.
-        inserted = lake.query(
-            f"INSERT INTO {EVENTS.name} ({insert_cols}) SELECT {select_cols} FROM cwpp_stage AS s "
-            "WHERE reason = '' AND NOT EXISTS "
-            f"(SELECT 1 FROM {EVENTS.name} AS e WHERE e.event_id = s.event_id) "
-            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY src) = 1 "
-            "RETURNING source",
+        lake.execute(
+            f"CREATE TEMP TABLE cwpp_stage AS SELECT {stage_cols} FROM ({parsed}) AS p",
+            [[str(f.path) for f in files]],
         )
-    for row in lake.query("SELECT src, reason, count(*) AS n FROM cwpp_stage GROUP BY src, reason"):
-        uri = uri_of.get(str(row["src"]), str(row["src"]))
+        lake.execute(f"CREATE TEMP TABLE cwpp_fresh AS {fresh}")
+        lake.execute(
+            f"INSERT INTO {EVENTS.name} ({insert_cols}) SELECT {select_cols} FROM cwpp_stage "
+            "WHERE rowid IN (SELECT r FROM cwpp_fresh)"
+        )
+        # In the transaction: rows created in it have other row ids once it commits.
+        rows = lake.query(
+            "SELECT src, reason, count(*) AS n, count(f.r) AS fresh FROM cwpp_stage AS s "
+            "LEFT JOIN cwpp_fresh AS f ON f.r = s.rowid GROUP BY src, reason"
+        )
+        # Dropped before the commit, which would otherwise copy the stage into temp storage.
+        lake.execute("DROP TABLE cwpp_stage")
+        lake.execute("DROP TABLE cwpp_fresh")
+    for row in rows:
+        uri = str(row["src"])
         counts.read[uri] += int(row["n"])
+        counts.inserted[uri] += int(row["fresh"])
         if row["reason"]:
             counts.rejected.setdefault(uri, Counter())[str(row["reason"])] += int(row["n"])
-    for row in inserted:
-        counts.inserted[uri_of.get(str(row["source"]), str(row["source"]))] += 1
-    lake.execute("DROP TABLE IF EXISTS cwpp_stage")
     return counts

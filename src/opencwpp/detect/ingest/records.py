@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from opencwpp.detect.ingest.table import JSON_FIELDS, SCALAR_FIELDS
+from opencwpp.detect.ingest.table import JSON_FIELDS, MOVED_KEYS, SCALAR_FIELDS
 
 GZIP_MAGIC = b"\x1f\x8b"
 DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
@@ -132,9 +132,42 @@ def rejection(record: Any, raw: str, max_bytes: int) -> str:
     return ""
 
 
+_MOVED = {key for _, key in MOVED_KEYS}
+
+
+def rest_of_record(record: dict[str, Any]) -> str:
+    """The `raw` column: the record less the keys whose non-null value has its own column."""
+    rest = {k: v for k, v in record.items() if k not in _MOVED or v is None}
+    return json.dumps(rest, sort_keys=True)
+
+
+def full_record(row: dict[str, Any]) -> dict[str, Any]:
+    """The CloudTrail record of a stored row: `raw` with the moved columns put back.
+
+    Keys come back in another order than delivered; a text field whose value was not a JSON
+    string (never seen in CloudTrail) comes back as its text.
+    """
+    record: dict[str, Any] = dict(_json_value(row.get("raw")) or {})
+    for column, key in MOVED_KEYS:
+        value = row.get(column)
+        if value is not None:
+            record[key] = _json_value(value) if (column, key) in JSON_FIELDS else value
+    return record
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON column's value: DuckDB gives its text, PostgreSQL the decoded value."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:  # PostgreSQL's decoded JSON string
+        return value
+
+
 def to_row(record: dict[str, Any], raw: str, source: str, now: datetime) -> dict[str, Any]:
-    """One validated record as an `aws_cloudtrail_events` row."""
-    row: dict[str, Any] = {"source": source, "ingested_at": now, "raw": raw}
+    """One validated record as an `aws_cloudtrail_events` row (`raw`: see `rest_of_record`)."""
+    row: dict[str, Any] = {"source": source, "ingested_at": now, "raw": rest_of_record(record)}
     for column, kind, dotted in SCALAR_FIELDS:
         value = _path(record, dotted)
         if kind == "bool":

@@ -1,8 +1,11 @@
 """The lake tables of CloudTrail ingestion: the events, and which files were already done.
 
 `aws_cloudtrail_events` keeps top-level CloudTrail fields as typed columns (so rules filter on
-plain columns), the nested parts as JSON, and the whole record in `raw` so nothing is lost.
-The primary key is `event_id`: CloudTrail's eventID, which makes re-ingesting a file a no-op.
+plain columns), the nested parts as JSON, and in `raw` the rest of the record: every key not
+already kept verbatim in a column (eventTime, readOnly, any field CloudTrail adds later, and
+keys whose value is null), so each record is stored once and nothing is lost:
+`records.full_record(row)` puts it back together (`RECORD_TEXT` is its text for searches).
+Events are unique by `event_id` (CloudTrail's eventID): re-ingesting a file is a no-op.
 """
 
 from __future__ import annotations
@@ -59,16 +62,47 @@ JSON_FIELDS: tuple[tuple[str, str], ...] = (
     ("service_event_details", "serviceEventDetails"),
 )
 
+# Top-level keys whose (non-null) value is kept verbatim in its own column, not in `raw`: the
+# text fields (as text) and the nested parts (as JSON).
+MOVED_KEYS: tuple[tuple[str, str], ...] = (
+    tuple((c, dotted) for c, kind, dotted in SCALAR_FIELDS if kind == "utf8" and "." not in dotted)
+    + JSON_FIELDS
+)
+
+# The whole record as searchable text (Sigma keywords): `raw` and every moved column, one per
+# line (JSON text holds no raw newline, so a keyword cannot match across two parts).
+RECORD_TEXT = (
+    'concat_ws(chr(10), CAST("raw" AS VARCHAR), '
+    + ", ".join(
+        f'"{column}"' if (column, key) not in JSON_FIELDS else f'CAST("{column}" AS VARCHAR)'
+        for column, key in MOVED_KEYS
+    )
+    + ")"
+)
+
 EVENTS: Table = replace(
     table(
         "aws_cloudtrail_events",
         [(name, kind) for name, kind, _ in SCALAR_FIELDS]
         + [(name, JSON) for name, _ in JSON_FIELDS]
         + [("raw", JSON), "source", ("ingested_at", TIMESTAMP)],
-        description="CloudTrail records: typed top-level fields, nested parts as JSON, raw kept.",
+        description=(
+            "CloudTrail records: typed top-level fields, nested parts as JSON, the rest in raw."
+        ),
     ),
     primary_key=("event_id",),
 )
+
+# On DuckDB the table has no primary key: ingestion deduplicates on event_id with an anti-join
+# in the same transaction, and maintaining the key's index cost a third of the insert time.
+# (An older lake keeps its key; PostgreSQL keeps it for `ON CONFLICT (event_id)`.)
+EVENTS_DUCKDB: Table = replace(EVENTS, primary_key=())
+
+
+def events_table(dialect: str) -> Table:
+    """The events table as created on this backend (see EVENTS_DUCKDB)."""
+    return EVENTS_DUCKDB if dialect == "duckdb" else EVENTS
+
 
 INGEST_STATE = Table(
     name="cwpp_ingest_state",

@@ -56,7 +56,10 @@ def insert_events(lake: Lake, rows: list[dict[str, Any]]) -> int:
             "_cq_sync_time": now,
         }
         values.append([row.get(n) for n in names])
-    insert_values(lake, EVENTS.name, names, values, "ON CONFLICT (event_id) DO NOTHING")
+    # The ids were checked above; on PostgreSQL the key also guards against a concurrent run.
+    # (On DuckDB the table has no key, and one process writes a lake file at a time.)
+    conflict = "ON CONFLICT (event_id) DO NOTHING" if lake.dialect == "postgres" else ""
+    insert_values(lake, EVENTS.name, names, values, conflict)
     return len(fresh)
 
 

@@ -6,8 +6,9 @@ Semantics, as Sigma defines them (and where the public DuckDB backend differs):
 - every leaf is `COALESCE(…, FALSE)`, so an absent field is simply "does not match" and
   `not filter` keeps an event that lacks the filter's field (SQL's NULL would drop it);
 - `null` is "absent or null", `|exists` tests presence, `|re` is case-sensitive unless `|i`,
-  `|cidr` expands to address prefixes, `|fieldref` compares two fields, keywords search the raw
-  record as text. Values are SQL string literals with quotes doubled (rules are data).
+  `|cidr` expands to address prefixes, `|fieldref` compares two fields, keywords search the
+  whole record as text (`RECORD_TEXT`). Values are SQL string literals with quotes doubled
+  (rules are data).
 The SQL is DuckDB's dialect; `Lake.query` transpiles it for PostgreSQL.
 """
 
@@ -39,7 +40,8 @@ from sigma.types import (
     SpecialChars,
 )
 
-from opencwpp.detect.sigma.fields import RAW_TEXT, FieldError, field_sql
+from opencwpp.detect.ingest.table import RECORD_TEXT
+from opencwpp.detect.sigma.fields import FieldError, field_sql
 
 _FLAGS = {
     SigmaRegularExpressionFlag.IGNORECASE: "i",
@@ -149,13 +151,13 @@ def _keyword(value: SigmaType) -> str:
             value = SpecialChars.WILDCARD_MULTI + value
         if not value.endswith(SpecialChars.WILDCARD_MULTI):
             value = value + SpecialChars.WILDCARD_MULTI
-        return value_sql(RAW_TEXT, value)
+        return value_sql(RECORD_TEXT, value)
     if isinstance(value, SigmaNumber):
         return _keyword(SigmaString(str(value.number)))
     if isinstance(value, SigmaExpansion):
         return "(" + " OR ".join(_keyword(v) for v in value.values) + ")"
     if isinstance(value, SigmaRegularExpression):
-        return _regex(RAW_TEXT, value)
+        return _regex(RECORD_TEXT, value)
     raise UnsupportedRule(f"keyword of type {type(value).__name__} is not supported")
 
 
