@@ -55,7 +55,7 @@ def main() -> int:
         finally:
             clock.stop()
 
-    Endpoint._send = timed_send  # type: ignore[method-assign]
+    Endpoint._send = timed_send
     from opencwpp.cli import main as cwpp_main
 
     sys.argv = ["cwpp", *args]

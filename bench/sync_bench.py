@@ -9,8 +9,13 @@ layer is timed: the share of wall time with no request in flight is our own over
 Targets (issue: AWS inventory): peak RSS under 500 MB at 50k resources, growing sub-linearly;
 overhead under 20 % of wall time.
 
+moto pages DescribeInstances by reservation, not by instance as AWS does, so with the default
+500-instance reservations one page holds every instance of a region. `--reservation-size 1`
+gives AWS-like pages (500 instances) at the cost of a slower estate build.
+
     python bench/sync_bench.py                  # 1k, 10k, 50k
     python bench/sync_bench.py --sizes 1000 5000
+    python bench/sync_bench.py --sizes 50000 --reservation-size 1
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +111,12 @@ def _session(url: str, account: str) -> boto3.Session:
 
 
 def _regional(
-    session: boto3.Session, url: str, region: str, count: dict[str, int], tag: str
+    session: boto3.Session,
+    url: str,
+    region: str,
+    count: dict[str, int],
+    tag: str,
+    reservation: int = 500,
 ) -> int:
     ec2 = session.client("ec2", endpoint_url=url, region_name=region)
     sqs = session.client("sqs", endpoint_url=url, region_name=region)
@@ -113,7 +124,7 @@ def _regional(
     made = 0
     left = count["instances"]
     while left > 0:
-        batch = min(left, 500)
+        batch = min(left, reservation)
         ec2.run_instances(ImageId="ami-12345678", MinCount=batch, MaxCount=batch)
         left -= batch
         made += batch
@@ -149,17 +160,20 @@ def _global(session: boto3.Session, url: str, count: dict[str, int], tag: str) -
     return count["roles"] + count["buckets"]
 
 
-def build_estate(url: str, size: int) -> int:
-    """About `size` resources over ACCOUNTS x REGIONS; returns how many were made."""
+def build_estate(url: str, size: int, reservation: int = 500) -> int:
+    """About `size` resources over ACCOUNTS x REGIONS; returns how many were made.
+
+    `reservation` is how many instances each RunInstances call (one reservation) starts.
+    """
     per_scope = {k: round(size * v / (len(ACCOUNTS) * len(REGIONS))) for k, v in MIX.items()}
     per_account = {k: round(size * v / len(ACCOUNTS)) for k, v in GLOBAL_MIX.items()}
     jobs: list[Callable[[], int]] = []
     for account in ACCOUNTS:
         session = _session(url, account)
-        jobs.append(lambda s=session, a=account: _global(s, url, per_account, a))
+        jobs.append(partial(_global, session, url, per_account, account))
         for region in REGIONS:
             tag = f"{account}-{region}"
-            jobs.append(lambda s=session, r=region, t=tag: _regional(s, url, r, per_scope, t))
+            jobs.append(partial(_regional, session, url, region, per_scope, tag, reservation))
     # One at a time: moto is not safe under concurrent writes ("dictionary changed size").
     with ThreadPoolExecutor(max_workers=1) as pool:
         return sum(pool.map(lambda job: job(), jobs))
@@ -209,6 +223,12 @@ def main() -> int:
     """Runs each size on a fresh emulator and prints one row per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument(
+        "--reservation-size",
+        type=int,
+        default=500,
+        help="instances per RunInstances call (moto pages DescribeInstances by reservation)",
+    )
     args = parser.parse_args()
     os.environ.update(_env())
     header = (
@@ -220,7 +240,7 @@ def main() -> int:
         proc, url = start_moto()
         try:
             started = time.perf_counter()
-            made = build_estate(url, size)
+            made = build_estate(url, size, args.reservation_size)
             built = time.perf_counter() - started
             with tempfile.TemporaryDirectory() as tmp:
                 result = run_sync(url, f"duckdb:///{tmp}/lake.duckdb")

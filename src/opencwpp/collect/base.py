@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -71,7 +71,9 @@ class SessionContext(Protocol):
         ...
 
 
-Fetch = Callable[[Any, str | None], Rows]
+# A fetch returns its rows at once, or yields them a page at a time (an iterator of `Rows`)
+# so that the sync can move a large unit to disk page by page instead of holding all of it.
+Fetch = Callable[[Any, str | None], Rows | Iterable[Rows]]
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,9 @@ class Resource:
         service: the cloud service (e.g. `s3`).
         tables: every table `fetch` returns rows for (shared derived tables included).
         permissions: the read-only IAM actions `fetch` calls.
-        fetch: `fetch(session_context, region) -> {Table: rows}`; region is None when global.
+        fetch: `fetch(session_context, region) -> {Table: rows}`, or an iterator yielding
+            such row sets page by page (for listings that run into thousands); region is None
+            when global. A page that raises fails the whole unit, earlier pages included.
         global_service: synced once per account (region None) rather than per region.
     """
 
@@ -180,6 +184,12 @@ def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
     for page in client.get_paginator(operation).paginate(**kwargs):
         items.extend(page.get(key, []))
     return items
+
+
+def pages(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[list[Any]]:
+    """The items under `key` of a paginated operation, one list per API page, as they arrive."""
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield list(page.get(key, []))
 
 
 def tags_dict(tags: list[Mapping[str, Any]] | None) -> dict[str, str]:

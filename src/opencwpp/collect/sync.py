@@ -6,16 +6,26 @@ outcome is recorded in `cwpp_sync_scopes`.
 Fetches run concurrently in a small thread pool (clients are per thread), across accounts when
 several are synced; lake writes stay on the calling thread, one transaction per scope, so a failed
 sync leaves earlier snapshots whole. Non-ok scopes are readable in the `cwpp_sync_errors` view.
+
+Memory follows pages, not units: a fetch may yield its rows page by page, the worker prepares
+each page for the database and, once its unit passes `SPILL_ROWS`, moves it to a JSON-lines file
+in a private temporary folder (mode 0700); the writer streams that file into the scope's one
+transaction. The file holds exactly the rows the lake gets (already redacted by the transforms)
+and is deleted once loaded, when the unit fails, and when the sync stops.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -29,7 +39,7 @@ from opencwpp.collect.base import (
     not_assessed_reason,
 )
 from opencwpp.core.errors import CwppError
-from opencwpp.lake.lake import Lake, Scope
+from opencwpp.lake.lake import Batch, Lake, Scope, db_rows
 from opencwpp.lake.schema import TIMESTAMP, Column, Table
 
 SYNC_SCOPES = Table(
@@ -52,6 +62,11 @@ STATUS_NOT_ASSESSED = "not_assessed"
 STATUS_FAILED = "failed"
 DEFAULT_WORKERS = 8
 _UNITS_AHEAD_PER_WORKER = 2
+# A unit holding more prepared rows than this moves to a spill file; smaller ones (most) stay in
+# memory. Prepared rows are compact (JSON as text): a few hundred bytes to a few KB each.
+SPILL_ROWS = 1_000
+# Rows of one table per spill line, hence per insert statement when the writer streams it back.
+_SPILL_BATCH = 1_000
 # What the pool fetches: one resource of one account in one region (None: a global service).
 Unit = tuple[SessionContext, Resource, str | None]
 # The expected failures of a scope (table, account, region), one row each: what the issue calls
@@ -147,19 +162,151 @@ def _select(resources: Iterable[Resource | str] | None) -> list[Resource]:
     return [registry.get(r) if isinstance(r, str) else r for r in resources]
 
 
-def _fetch(resource: Resource, ctx: SessionContext, region: str | None) -> tuple[Rows, str, str]:
-    """Runs one fetch: (rows, status, reason). Only unusable credentials raise."""
+class Spill:
+    """One unit's prepared rows in a private temporary file: JSON lines, one batch a line.
+
+    The fetch thread writes it, the writer thread streams it back into the lake. Timestamps
+    (the only values JSON lacks) are written as ISO text and parsed back by column type.
+    """
+
+    def __init__(self, directory: str | Path) -> None:
+        fd, name = tempfile.mkstemp(prefix="unit-", suffix=".jsonl", dir=directory)
+        self.path = Path(name)
+        self._out: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8")
+        self.rows = 0
+
+    def write(self, tbl: Table, values: list[list[Any]]) -> None:
+        """Appends prepared rows of one table."""
+        if self._out is None:
+            raise ValueError(f"spill file {self.path.name} is already closed")
+        for start in range(0, len(values), _SPILL_BATCH):
+            chunk = values[start : start + _SPILL_BATCH]
+            self._out.write(json.dumps([tbl.name, chunk], default=str, ensure_ascii=False))
+            self._out.write("\n")
+        self.rows += len(values)
+
+    def close(self) -> None:
+        """Finishes writing (idempotent)."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def batches(self, tables: Iterable[Table]) -> Iterator[Batch]:
+        """The written batches, one at a time, with their timestamps parsed back."""
+        self.close()
+        by_name = {t.name: t for t in tables}
+        with self.path.open(encoding="utf-8") as lines:
+            for line in lines:
+                name, values = json.loads(line)
+                tbl = by_name[name]
+                stamps = [
+                    i for i, c in enumerate(tbl.column_names) if tbl.column_type(c) == TIMESTAMP
+                ]
+                for row in values:
+                    for i in stamps:
+                        row[i] = _timestamp(row[i])
+                yield tbl, values
+
+    def remove(self) -> None:
+        """Closes and deletes the file (idempotent)."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _timestamp(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
     try:
-        return resource.fetch(ctx, region), STATUS_OK, ""
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # not a time we wrote: the database judges it, as it would have unspilled
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+@dataclass(slots=True)
+class Fetched:
+    """What a fetch thread hands the writer: the unit's status, and its rows in memory or a file."""
+
+    status: str
+    reason: str = ""
+    rows: dict[Table, list[list[Any]]] = field(default_factory=dict)
+    spill: Spill | None = None
+
+    def batches(self, tables: Iterable[Table]) -> Iterator[Batch]:
+        """The unit's prepared rows, batch by batch."""
+        if self.spill is not None:
+            yield from self.spill.batches(tables)
+        else:
+            yield from self.rows.items()
+
+    def discard(self) -> None:
+        """Drops the rows and deletes the spill file, if any."""
+        self.rows = {}
+        if self.spill is not None:
+            self.spill.remove()
+
+
+def _collect(
+    resource: Resource, result: Rows | Iterable[Rows], spill_dir: str, sync_time: datetime
+) -> Fetched:
+    """Prepares a fetch's rows page by page; past `SPILL_ROWS` the unit goes to a spill file.
+
+    Rows of tables the resource does not declare are dropped, as the writer never replaced them.
+    """
+    pages: Iterable[Rows] = [result] if isinstance(result, dict) else result
+    declared = set(resource.tables)
+    fetched = Fetched(STATUS_OK)
+    held = 0
+    try:
+        for page in pages:
+            for tbl, rows in page.items():
+                if not rows or tbl not in declared:
+                    continue
+                values = db_rows(tbl, rows, sync_time=sync_time)
+                if fetched.spill is not None:
+                    fetched.spill.write(tbl, values)
+                    continue
+                fetched.rows.setdefault(tbl, []).extend(values)
+                held += len(values)
+            del page
+            if fetched.spill is None and held > SPILL_ROWS:
+                fetched.spill = Spill(spill_dir)
+                for tbl, values in fetched.rows.items():
+                    fetched.spill.write(tbl, values)
+                fetched.rows = {}
+        if fetched.spill is not None:
+            fetched.spill.close()
+    except BaseException:
+        fetched.discard()
+        raise
+    return fetched
+
+
+def _fetch(
+    resource: Resource,
+    ctx: SessionContext,
+    region: str | None,
+    spill_dir: str,
+    sync_time: datetime,
+) -> Fetched:
+    """Runs one fetch to the end, every page: its rows and status. Only bad credentials raise.
+
+    A page that fails fails the unit: what earlier pages gave is discarded (file included), so
+    the writer keeps the scope's previous snapshot.
+    """
+    try:
+        return _collect(resource, resource.fetch(ctx, region), spill_dir, sync_time)
     except _UNIT_ERRORS as err:
         cred = credentials_error(err)
         if cred is not None:
             raise cred from err
         reason = not_assessed_reason(err)
         if reason is not None:
-            return {}, STATUS_NOT_ASSESSED, reason
+            return Fetched(STATUS_NOT_ASSESSED, reason)
         message = str(err).splitlines()[0][:300] if str(err) else ""
-        return {}, STATUS_FAILED, f"{type(err).__name__}: {message}"
+        return Fetched(STATUS_FAILED, f"{type(err).__name__}: {message}")
 
 
 def record_scope(
@@ -200,22 +347,28 @@ def _load(
     lake: Lake,
     resource: Resource,
     scope: Scope,
-    fetched: tuple[Rows, str, str],
+    fetched: Fetched,
     run_id: str,
     sync_time: datetime,
 ) -> ScopeOutcome:
-    rows, status, reason = fetched
-    if status != STATUS_OK:
-        # The scope's data stays as the last good sync left it; only its status changes.
+    try:
+        if fetched.status != STATUS_OK:
+            # The scope's data stays as the last good sync left it; only its status changes.
+            with lake.transaction():
+                record_scope(
+                    lake, resource, scope, fetched.status, fetched.reason, run_id, sync_time
+                )
+            return ScopeOutcome(
+                resource.name, scope.region, fetched.status, fetched.reason, {}, scope.account_id
+            )
+        # Every declared table takes part, so rows that vanished from the cloud leave the lake.
+        lake.ensure_tables(resource.tables)
         with lake.transaction():
-            record_scope(lake, resource, scope, status, reason, run_id, sync_time)
-        return ScopeOutcome(resource.name, scope.region, status, reason, {}, scope.account_id)
-    # Every declared table takes part, so rows that vanished from the cloud leave the lake.
-    complete = {tbl: rows.get(tbl, []) for tbl in resource.tables}
-    lake.ensure_tables(complete)
-    with lake.transaction():
-        counts = lake.replace_scope(scope, complete, sync_time=sync_time)
-        record_scope(lake, resource, scope, STATUS_OK, "", run_id, sync_time)
+            batches = fetched.batches(resource.tables)
+            counts = lake.replace_scope_batches(scope, resource.tables, batches)
+            record_scope(lake, resource, scope, STATUS_OK, "", run_id, sync_time)
+    finally:
+        fetched.discard()
     return ScopeOutcome(
         resource.name, scope.region, STATUS_OK, rows=counts, account_id=scope.account_id
     )
@@ -250,7 +403,9 @@ def sync_targets(
     for target in targets:
         ctx = target.context
         units += [(ctx, r, None) for r in selected if r.global_service]
-        units += [(ctx, r, reg) for r in selected if not r.global_service for reg in target.regions]
+        # Region by region: the big listings of one resource (EC2 instances ...) in several
+        # regions are far apart in the queue, so their pages seldom are in memory together.
+        units += [(ctx, r, reg) for reg in target.regions for r in selected if not r.global_service]
     accounts = [t.context.account_id for t in targets]
     report = SyncReport(
         run_id=run_id or uuid.uuid4().hex,
@@ -264,37 +419,45 @@ def sync_targets(
     sync_time = report.started_at
     many = len(targets) > 1
     workers = max(1, min(max_workers, len(units) or 1))
-    pool = ThreadPoolExecutor(max_workers=workers)
     pending = iter(units)
-    futures: dict[Future[tuple[Rows, str, str]], Unit] = {}
+    futures: dict[Future[Fetched], Unit] = {}
+    # Private (mode 0700) and removed with everything in it however the sync ends; the pool
+    # is shut down first, so no fetch thread still writes there.
+    with tempfile.TemporaryDirectory(prefix="cwpp-sync-") as spill_dir:
+        pool = ThreadPoolExecutor(max_workers=workers)
 
-    def submit_next() -> None:
-        unit = next(pending, None)
-        if unit is not None:
-            ctx, resource, region = unit
-            futures[pool.submit(_fetch, resource, ctx, region)] = unit
+        def submit_next() -> None:
+            unit = next(pending, None)
+            if unit is not None:
+                ctx, resource, region = unit
+                future = pool.submit(_fetch, resource, ctx, region, spill_dir, sync_time)
+                futures[future] = unit
 
-    try:
-        # Only a few units ahead of the writer: fetched rows wait in memory until written, so
-        # memory follows the largest units, not the size of the estate.
-        for _ in range(workers * _UNITS_AHEAD_PER_WORKER):
-            submit_next()
-        done = 0
-        while futures:
-            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-            for future in finished:
-                ctx, resource, region = futures.pop(future)
+        try:
+            # Only a few units ahead of the writer; each waits as prepared rows (small units)
+            # or as a spill file, so memory follows pages and SPILL_ROWS, not the estate.
+            for _ in range(workers * _UNITS_AHEAD_PER_WORKER):
                 submit_next()
-                scope = Scope(ctx.account_id, region)
-                outcome = _load(lake, resource, scope, future.result(), report.run_id, sync_time)
-                report.outcomes.append(outcome)
-                done += 1
-                if progress is not None:
-                    label = f"{ctx.account_id}/{resource.name}" if many else resource.name
-                    progress(label, region, done, len(units))
-            del finished, future  # their rows are written; let them go before the next units
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+            done = 0
+            while futures:
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    ctx, resource, region = futures.pop(future)
+                    submit_next()
+                    scope = Scope(ctx.account_id, region)
+                    fetched = future.result()
+                    outcome = _load(lake, resource, scope, fetched, report.run_id, sync_time)
+                    report.outcomes.append(outcome)
+                    done += 1
+                    if progress is not None:
+                        label = f"{ctx.account_id}/{resource.name}" if many else resource.name
+                        progress(label, region, done, len(units))
+                del finished, future, fetched  # written; let them go before the next units
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future in futures:  # fetched but never written: the sync stopped early
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    future.result().discard()
     report.finished_at = datetime.now(UTC)
     if report.failed or report.account_failures:
         raise SyncFailed(report)

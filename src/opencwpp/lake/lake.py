@@ -60,6 +60,36 @@ def _db_value(value: Any, arrow_type: str) -> Any:
     return value
 
 
+# Rows of one table as `db_rows` prepares them: value lists in the table's column order.
+Batch = tuple[Table, list[list[Any]]]
+
+
+def db_rows(
+    tbl: Table,
+    rows: Iterable[dict[str, Any]],
+    *,
+    source_name: str = "aws",
+    sync_time: datetime,
+) -> list[list[Any]]:
+    """Synced rows as the database takes them: value lists in `tbl.column_names` order.
+
+    Each row gets its `_cq_id` (deterministic when the table names its components, like
+    CloudQuery), the source name and the sync time; JSON values become text and timestamps
+    naive UTC. Needs no connection, so fetch threads can prepare rows before the writer.
+    """
+    at = _to_utc_naive(sync_time)
+    names = tbl.column_names
+    types = [tbl.column_type(n) for n in names]
+    out: list[list[Any]] = []
+    for row in rows:
+        if not row.get("_cq_id"):
+            row["_cq_id"] = cq_id(row, tbl.cq_id_from) if tbl.cq_id_from else str(uuid.uuid4())
+        row["_cq_source_name"] = source_name
+        row["_cq_sync_time"] = at
+        out.append([_db_value(row.get(n), t) for n, t in zip(names, types, strict=True)])
+    return out
+
+
 class Lake:
     """A connection to the lake. Open with `Lake.open(url)`; use as a context manager."""
 
@@ -167,9 +197,13 @@ class Lake:
         values = [
             [_db_value(row.get(n), t) for n, t in zip(names, types, strict=True)] for row in rows
         ]
+        return self._insert_values(tbl, values)
+
+    def _insert_values(self, tbl: Table, values: list[list[Any]]) -> int:
         if not values:
             return 0
-        self._db.bulk_insert(tbl.name, names, [SQL_TYPES[self.dialect][t] for t in types], values)
+        types = [SQL_TYPES[self.dialect][tbl.column_type(n)] for n in tbl.column_names]
+        self._db.bulk_insert(tbl.name, tbl.column_names, types, values)
         return len(values)
 
     def replace_scope(
@@ -185,12 +219,31 @@ class Lake:
         Rows get their deterministic `_cq_id` (when the table declares its components), the
         source name and the sync time. A failure anywhere leaves the previous snapshot whole.
         """
-        sync_time = _to_utc_naive(sync_time or datetime.now(UTC))
-        self.ensure_tables(rows_by_table)
-        counts: dict[str, int] = {}
+        at = sync_time or datetime.now(UTC)
+        batches = (
+            (tbl, db_rows(tbl, rows, source_name=source_name, sync_time=at))
+            for tbl, rows in rows_by_table.items()
+        )
+        return self.replace_scope_batches(scope, list(rows_by_table), batches)
+
+    def replace_scope_batches(
+        self, scope: Scope, tables: Sequence[Table], batches: Iterable[Batch]
+    ) -> dict[str, int]:
+        """Replaces the scope's rows of `tables` with prepared batches, in one transaction.
+
+        The batches (from `db_rows`, any number per table, in any order) are inserted as they
+        come, so a caller can stream a large scope from disk without holding it. Every table in
+        `tables` is emptied for the scope first, batch or not; a failure anywhere, in the
+        database or in the iterable, rolls back to the previous snapshot.
+
+        Returns:
+            Rows written per table name (0 for a table without rows).
+        """
+        self.ensure_tables(tables)
+        counts = {tbl.name: 0 for tbl in tables}
         with self._db.transaction():
-            sources = [t.name for t in rows_by_table if t.partition_by is None]
-            for tbl, rows in rows_by_table.items():
+            sources = [t.name for t in tables if t.partition_by is None]
+            for tbl in tables:
                 where, params = self._scope_filter(tbl, scope)
                 if tbl.partition_by is not None:
                     # Only the partitions of the tables replaced alongside: none, nothing to drop.
@@ -200,18 +253,13 @@ class Lake:
                     params.extend(sources)
                 if tbl.partition_by is None or sources:
                     self._db.execute(f'DELETE FROM "{tbl.name}" WHERE {where}', params)
-                for row in rows:
-                    if not row.get("_cq_id"):
-                        # Like CloudQuery: deterministic when the table names its components.
-                        row["_cq_id"] = (
-                            cq_id(row, tbl.cq_id_from) if tbl.cq_id_from else str(uuid.uuid4())
-                        )
-                    row["_cq_source_name"] = source_name
-                    row["_cq_sync_time"] = sync_time
-                counts[tbl.name] = self.insert_rows(tbl, rows)
+            for tbl, values in batches:
+                if tbl.name not in counts:
+                    raise LakeError(f"batch for {tbl.name}, which this scope does not replace")
+                counts[tbl.name] += self._insert_values(tbl, values)
         if self.dialect == "postgres":
             # Fresh statistics, or the planner guesses a freshly loaded table is empty.
-            for tbl in rows_by_table:
+            for tbl in tables:
                 self._db.execute(f'ANALYZE "{tbl.name}"', ())
         return counts
 

@@ -7,7 +7,7 @@ volumes from it: `all` means public, any account id means shared. Each grantee i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,11 +16,12 @@ from botocore.parsers import ResponseParserError
 from opencwpp.collect.aws._shape import arn, empty, need_region, shape, with_ids
 from opencwpp.collect.aws._shares import RESOURCE_SHARES, ebs_shares
 from opencwpp.collect.base import (
+    PAGE_SIZE,
     Resource,
     Rows,
     SessionContext,
     not_assessed_reason,
-    paginate,
+    pages,
     register,
 )
 from opencwpp.lake.schema import BOOL, INT64, JSON, TIMESTAMP, table
@@ -141,27 +142,31 @@ def transform_snapshot(
     return out
 
 
-def fetch_volumes(ctx: SessionContext, region: str | None) -> Rows:
-    """Every EBS volume of one region."""
+def fetch_volumes(ctx: SessionContext, region: str | None) -> Iterator[Rows]:
+    """Every EBS volume of one region, a page at a time."""
     region = need_region("ec2.ebs_volumes", region)
-    out = empty([VOLUMES])
-    for volume in paginate(ctx.client("ec2", region), "describe_volumes", "Volumes"):
-        out[VOLUMES].extend(transform_volume(ctx.account_id, region, volume)[VOLUMES])
-    return out
+    paging = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    for page in pages(ctx.client("ec2", region), "describe_volumes", "Volumes", **paging):
+        out = empty([VOLUMES])
+        for volume in page:
+            out[VOLUMES].extend(transform_volume(ctx.account_id, region, volume)[VOLUMES])
+        yield out
 
 
-def fetch_snapshots(ctx: SessionContext, region: str | None) -> Rows:
-    """The account's own snapshots of one region, each with its createVolumePermission."""
+def fetch_snapshots(ctx: SessionContext, region: str | None) -> Iterator[Rows]:
+    """The account's own snapshots of one region with their createVolumePermission, by page."""
     region = need_region("ec2.ebs_snapshots", region)
     ec2 = ctx.client("ec2", region)
-    out = empty([SNAPSHOTS, SNAPSHOT_ATTRIBUTES, RESOURCE_SHARES])
-    for snap in paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"]):
-        attribute = ec2.describe_snapshot_attribute(
-            SnapshotId=snap["SnapshotId"], Attribute="createVolumePermission"
-        )
-        for tbl, rows in transform_snapshot(ctx.account_id, region, snap, attribute).items():
-            out[tbl].extend(rows)
-    return out
+    paging = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    for page in pages(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"], **paging):
+        out = empty([SNAPSHOTS, SNAPSHOT_ATTRIBUTES, RESOURCE_SHARES])
+        for snap in page:
+            attribute = ec2.describe_snapshot_attribute(
+                SnapshotId=snap["SnapshotId"], Attribute="createVolumePermission"
+            )
+            for tbl, rows in transform_snapshot(ctx.account_id, region, snap, attribute).items():
+                out[tbl].extend(rows)
+        yield out
 
 
 def _default_key(ec2: Any) -> str | None:

@@ -6,15 +6,16 @@ IPv6 CIDR / referenced group / prefix list, so checks never walk the JSON arrays
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from opencwpp.collect.base import (
+    PAGE_SIZE,
     Resource,
     Row,
     Rows,
     SessionContext,
-    paginate,
+    pages,
     partition_of,
     register,
     tags_dict,
@@ -136,16 +137,18 @@ def transform_security_group(account_id: str, region: str, sg: Mapping[str, Any]
     return {SECURITY_GROUPS: [group], SECURITY_GROUP_RULES: rules}
 
 
-def fetch_security_groups(ctx: SessionContext, region: str | None) -> Rows:
-    """Every security group of one region."""
+def fetch_security_groups(ctx: SessionContext, region: str | None) -> Iterator[Rows]:
+    """Every security group of one region with its rules, a page at a time."""
     if region is None:
         raise ValueError("ec2.security_groups is regional: a region is required")
-    out: Rows = {SECURITY_GROUPS: [], SECURITY_GROUP_RULES: []}
     ec2 = ctx.client("ec2", region)
-    for sg in paginate(ec2, "describe_security_groups", "SecurityGroups"):
-        for tbl, rows in transform_security_group(ctx.account_id, region, sg).items():
-            out[tbl].extend(rows)
-    return out
+    paging = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    for page in pages(ec2, "describe_security_groups", "SecurityGroups", **paging):
+        out: Rows = {SECURITY_GROUPS: [], SECURITY_GROUP_RULES: []}
+        for sg in page:
+            for tbl, rows in transform_security_group(ctx.account_id, region, sg).items():
+                out[tbl].extend(rows)
+        yield out
 
 
 register(

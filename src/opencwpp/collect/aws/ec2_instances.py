@@ -9,7 +9,7 @@ The security groups of the instance and of each network interface are split into
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from opencwpp.collect.base import (
     Rows,
     SessionContext,
     optional,
-    paginate,
+    pages,
     register,
 )
 from opencwpp.lake.schema import cq_id, table
@@ -128,23 +128,24 @@ def transform_instance(
     }
 
 
-def fetch_instances(ctx: SessionContext, region: str | None) -> Rows:
-    """Every instance of one region; user data scanned for secrets, then dropped."""
+def fetch_instances(ctx: SessionContext, region: str | None) -> Iterator[Rows]:
+    """Every instance of one region, a page at a time; user data scanned, then dropped."""
     region = need_region("ec2.instances", region)
     ec2 = ctx.client("ec2", region)
-    out = empty([INSTANCES, INSTANCE_SECURITY_GROUPS, EXPOSURES])
-    pages = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
-    for reservation in paginate(ec2, "describe_instances", "Reservations", **pages):
-        for instance in reservation.get("Instances", []):
-            answer = optional(
-                ec2.describe_instance_attribute,
-                absent=_GONE,
-                InstanceId=instance["InstanceId"],
-                Attribute="userData",
-            )
-            encoded = ((answer or {}).get("UserData") or {}).get("Value")
-            extend(out, transform_instance(ctx.account_id, region, instance, encoded))
-    return out
+    paging = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    for page in pages(ec2, "describe_instances", "Reservations", **paging):
+        out = empty([INSTANCES, INSTANCE_SECURITY_GROUPS, EXPOSURES])
+        for reservation in page:
+            for instance in reservation.get("Instances", []):
+                answer = optional(
+                    ec2.describe_instance_attribute,
+                    absent=_GONE,
+                    InstanceId=instance["InstanceId"],
+                    Attribute="userData",
+                )
+                encoded = ((answer or {}).get("UserData") or {}).get("Value")
+                extend(out, transform_instance(ctx.account_id, region, instance, encoded))
+        yield out
 
 
 register(

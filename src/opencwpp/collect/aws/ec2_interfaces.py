@@ -8,11 +8,20 @@ asked of every resource that has one, not only of instances. Its security groups
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from opencwpp.collect.aws._shape import arn, columns, empty, need_region, shape, tags_of, with_ids
-from opencwpp.collect.base import PAGE_SIZE, Resource, Row, Rows, SessionContext, paginate, register
+from opencwpp.collect.base import (
+    PAGE_SIZE,
+    Resource,
+    Row,
+    Rows,
+    SessionContext,
+    pages,
+    paginate,
+    register,
+)
 from opencwpp.lake.schema import table
 
 NETWORK_INTERFACES = table(
@@ -93,16 +102,17 @@ def transform_network_interface(account_id: str, region: str, item: Mapping[str,
     return {NETWORK_INTERFACES: [parent], INTERFACE_GROUPS: groups}
 
 
-def fetch_network_interfaces(ctx: SessionContext, region: str | None) -> Rows:
-    """Every network interface of one region, with its security groups as rows."""
+def fetch_network_interfaces(ctx: SessionContext, region: str | None) -> Iterator[Rows]:
+    """Every network interface of one region, a page at a time, with its security groups."""
     region = need_region("ec2.network_interfaces", region)
-    out = empty(INTERFACE_TABLES)
     ec2 = ctx.client("ec2", region)
-    pages = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
-    for item in paginate(ec2, "describe_network_interfaces", "NetworkInterfaces", **pages):
-        for tbl, rows in transform_network_interface(ctx.account_id, region, item).items():
-            out[tbl].extend(rows)
-    return out
+    paging = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    for page in pages(ec2, "describe_network_interfaces", "NetworkInterfaces", **paging):
+        out = empty(INTERFACE_TABLES)
+        for item in page:
+            for tbl, rows in transform_network_interface(ctx.account_id, region, item).items():
+                out[tbl].extend(rows)
+        yield out
 
 
 def transform_nat_gateway(account_id: str, region: str, item: Mapping[str, Any]) -> Row:

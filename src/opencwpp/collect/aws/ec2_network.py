@@ -9,12 +9,12 @@ checks never walk the JSON list.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from opencwpp.collect.aws._shape import arn, columns, empty, need_region, shape, with_ids
-from opencwpp.collect.base import Resource, Row, Rows, SessionContext, paginate, register
+from opencwpp.collect.base import Resource, Row, Rows, SessionContext, pages, register
 from opencwpp.lake.schema import Table, cq_id, table
 
 VPCS = table(
@@ -178,17 +178,18 @@ def transform(kind: Kind, account_id: str, region: str, item: Mapping[str, Any])
 
 
 def _fetcher(name: str, kind: Kind) -> Any:
-    def fetch(ctx: SessionContext, region: str | None) -> Rows:
+    def fetch(ctx: SessionContext, region: str | None) -> Iterator[Rows]:
         region = need_region(name, region)
-        out = empty([kind.table, *kind.derived])
-        for item in paginate(ctx.client("ec2", region), kind.operation, kind.key):
-            row = transform(kind, ctx.account_id, region, item)
-            out[kind.table].append(row)
-            for tbl, rows in (kind.derive(row) if kind.derive else {}).items():
-                out[tbl].extend(rows)
-        return out
+        for page in pages(ctx.client("ec2", region), kind.operation, kind.key):
+            out = empty([kind.table, *kind.derived])
+            for item in page:
+                row = transform(kind, ctx.account_id, region, item)
+                out[kind.table].append(row)
+                for tbl, rows in (kind.derive(row) if kind.derive else {}).items():
+                    out[tbl].extend(rows)
+            yield out
 
-    fetch.__doc__ = f"Every {kind.table.name} row of one region."
+    fetch.__doc__ = f"Every {kind.table.name} row of one region, a page at a time."
     return fetch
 
 

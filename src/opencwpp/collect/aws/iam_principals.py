@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from opencwpp.collect.aws.policies import POLICY_TABLES, split_policy
@@ -11,6 +11,7 @@ from opencwpp.collect.base import (
     Row,
     Rows,
     SessionContext,
+    pages,
     paginate,
     policy_document,
     register,
@@ -162,21 +163,24 @@ def fetch_groups(ctx: SessionContext, region: str | None) -> Rows:
     return out
 
 
-def fetch_roles(ctx: SessionContext, region: str | None) -> Rows:
-    """Every IAM role with its trust policy, attached and inline policies."""
+def fetch_roles(ctx: SessionContext, region: str | None) -> Iterator[Rows]:
+    """Every IAM role with its trust, attached and inline policies, a page at a time."""
     del region
     iam = ctx.client("iam")
-    out = empty_rows(ROLE_TABLES)
-    for listed in paginate(iam, "list_roles", "Roles"):
-        name = listed["RoleName"]
-        role = iam.get_role(RoleName=name).get("Role", listed)
-        attached = paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
-        inline = {
-            p: iam.get_role_policy(RoleName=name, PolicyName=p).get("PolicyDocument")
-            for p in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name)
-        }
-        merge(out, transform_principal(ctx.account_id, "role", role, attached, inline))
-    return out
+    for page in pages(iam, "list_roles", "Roles"):
+        out = empty_rows(ROLE_TABLES)
+        for listed in page:
+            name = listed["RoleName"]
+            role = iam.get_role(RoleName=name).get("Role", listed)
+            attached = paginate(
+                iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name
+            )
+            inline = {
+                p: iam.get_role_policy(RoleName=name, PolicyName=p).get("PolicyDocument")
+                for p in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name)
+            }
+            merge(out, transform_principal(ctx.account_id, "role", role, attached, inline))
+        yield out
 
 
 register(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from opencwpp.collect.aws._shape import columns, empty, extend, need_region, with_ids
 from opencwpp.collect.aws.policies import POLICY_TABLES, split_policy
 from opencwpp.collect.aws.sns import attribute_row
-from opencwpp.collect.base import Resource, Rows, SessionContext, optional, paginate, register
+from opencwpp.collect.base import (
+    PAGE_SIZE,
+    Resource,
+    Rows,
+    SessionContext,
+    optional,
+    pages,
+    register,
+)
 from opencwpp.lake.schema import table
 
 QUEUES = table(
@@ -64,16 +72,18 @@ def _queue(sqs: Any, url: str) -> tuple[dict[str, str], dict[str, str]] | None:
     return dict(answer.get("Attributes", {})), dict(tags.get("Tags") or {})
 
 
-def fetch_queues(ctx: SessionContext, region: str | None) -> Rows:
-    """Every queue of one region with its attributes and tags."""
+def fetch_queues(ctx: SessionContext, region: str | None) -> Iterator[Rows]:
+    """Every queue of one region with its attributes and tags, a page at a time."""
     region = need_region("sqs.queues", region)
     sqs = ctx.client("sqs", region)
-    out = empty((QUEUES, *POLICY_TABLES))
-    for url in paginate(sqs, "list_queues", "QueueUrls"):
-        found = _queue(sqs, url)
-        if found is not None:  # None: deleted since the listing
-            extend(out, transform_queue(ctx.account_id, region, url, *found))
-    return out
+    paging = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    for page in pages(sqs, "list_queues", "QueueUrls", **paging):
+        out = empty((QUEUES, *POLICY_TABLES))
+        for url in page:
+            found = _queue(sqs, url)
+            if found is not None:  # None: deleted since the listing
+                extend(out, transform_queue(ctx.account_id, region, url, *found))
+        yield out
 
 
 register(
