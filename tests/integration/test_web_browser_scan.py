@@ -4,13 +4,15 @@ out/screenshots (dashboard-scan*.png, dashboard-identity-graph.png, dashboard-re
 """
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from opencwpp.lake import Lake
 from opencwpp.web import WebConfig
+from opencwpp.web import scan as scan_module
 from opencwpp.web.server import running
 from tests.integration.test_web_browser import SCREENSHOTS, Watch, browser, page
 from tests.integration.test_web_dashboard import HOSTILE, seed_lake
@@ -21,13 +23,31 @@ __all__ = ["browser", "page"]  # the shared fixtures, used by name below
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # The seeded lake is assessed faster than the page polls; a real estate takes seconds. Each
+    # step of the server's assessment is slowed a little so the bar's way to 100 can be watched.
+    patch = pytest.MonkeyPatch()
+    patch.setattr(scan_module, "assess", _slowed(scan_module.assess))
     folder = tmp_path_factory.mktemp("web-scan")
     url = f"duckdb://{folder / 'lake.duckdb'}"
     with Lake.open(url) as lake:
         seed_lake(lake)
         fill_iam(lake)
-    with running(WebConfig(url, folder / "mutelist.yaml")) as base:
-        yield base
+    try:
+        with running(WebConfig(url, folder / "mutelist.yaml")) as base:
+            yield base
+    finally:
+        patch.undo()
+
+
+def _slowed(assess: Callable[..., Any]) -> Callable[..., Any]:
+    def slowed(*args: Any, progress: Callable[[str, int, int], None], **kwargs: Any) -> Any:
+        def step(name: str, done: int, total: int) -> None:
+            time.sleep(0.01)
+            progress(name, done, total)
+
+        return assess(*args, progress=step, **kwargs)
+
+    return slowed
 
 
 def _shot(pg: Any, name: str) -> None:
