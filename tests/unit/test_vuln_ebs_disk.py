@@ -11,7 +11,8 @@ import pytest
 
 from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.extract.walk import Inventory
-from opencwpp.vuln.targets.disk import disk_inventory, filesystems, scan_disk_image
+from opencwpp.vuln.inventory import inventory, target_kind
+from opencwpp.vuln.targets.disk import disk_inventory, filesystems
 from tests.data.vuln import builders as b
 from tests.data.vuln.ebs import disks
 
@@ -90,10 +91,16 @@ def test_symlinks_are_not_followed(tmp_path: Path) -> None:
     assert inv.packages == [] and inv.problems == []
 
 
-def test_disk_image_file(tmp_path: Path, ext4: bytes) -> None:
+@pytest.mark.parametrize("wrap", ["raw", "mbr", "gpt"])
+def test_disk_image_file_is_a_scan_target(tmp_path: Path, ext4: bytes, wrap: str) -> None:
+    # `cwpp vuln scan disk.img`: a `dd` of a volume, told from other targets by its content.
     path = tmp_path / "disk.img"
-    path.write_bytes(disks.with_gpt(ext4))
-    inv = scan_disk_image(path)
+    image = {"raw": ext4, "mbr": disks.with_mbr(ext4), "gpt": disks.with_gpt(ext4)}[wrap]
+    path.write_bytes(image)
+    assert target_kind(path) == "disk"
+    inv = inventory(path)
     assert inv.kind == "disk" and _names(inv) == DEBIAN
-    with pytest.raises(BadInputError, match="cannot read"):
-        scan_disk_image(tmp_path / "missing.img")
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(b"\x01" * 4096)
+    with pytest.raises(BadInputError, match="not a directory, image tarball, zip, SBOM"):
+        target_kind(noise)

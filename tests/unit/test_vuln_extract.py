@@ -192,7 +192,9 @@ def test_corrupt_and_truncated_images(tmp_path: Path) -> None:
         inventory(half)
     notes = tmp_path / "notes.bin"
     notes.write_bytes(b"\x00garbage")
-    with pytest.raises(BadInputError, match="not a directory, image tarball, zip or SBOM"):
+    with pytest.raises(
+        BadInputError, match="not a directory, image tarball, zip, SBOM file or disk image"
+    ):
         inventory(notes)
 
 

@@ -1,4 +1,4 @@
-"""One entry point for every target kind: a directory, an image tarball, a zip, an SBOM."""
+"""One entry point for every target kind: a directory, an image tarball, a zip, an SBOM, a disk."""
 
 from __future__ import annotations
 
@@ -12,10 +12,31 @@ from opencwpp.vuln.extract.walk import Inventory, resolve_os_packages, scan_tree
 from opencwpp.vuln.sbom.reader import read_sbom, sniff
 from opencwpp.vuln.targets.archive import materialize_zip
 from opencwpp.vuln.targets.image import materialize
+from opencwpp.vuln.targets.optional import disk_parser
+
+
+def _looks_like_disk(path: Path) -> bool:
+    """An MBR or GPT partition table, or an ext or XFS file system at the start of the file.
+
+    Not a tar archive's first header (`ustar` at 257): a tarball's data could hold anything.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1084)
+    except OSError:
+        return False
+    if head[257:262] == b"ustar":
+        return False
+    return (
+        head[510:512] == b"\x55\xaa"
+        or head[512:520] == b"EFI PART"
+        or head[1080:1082] == b"\x53\xef"
+        or head[:4] == b"XFSB"
+    )
 
 
 def target_kind(path: Path) -> str:
-    """`directory`, `sbom`, `zip` or `image`, from what the file holds (not its name)."""
+    """`directory`, `sbom`, `zip`, `image` or `disk`, from what the file holds (not its name)."""
     if not path.exists():
         raise BadInputError(str(path), "no such file or directory")
     if path.is_dir():
@@ -24,6 +45,8 @@ def target_kind(path: Path) -> str:
         return "sbom"
     if zipfile.is_zipfile(path):
         return "zip"
+    if _looks_like_disk(path):  # before tar: a raw file system starts with a zero block
+        return "disk"
     try:
         if tarfile.is_tarfile(path):
             return "image"
@@ -31,7 +54,7 @@ def target_kind(path: Path) -> str:
         pass
     if path.suffix.lower() == ".json":
         return "sbom"  # a JSON file that is no SBOM gets the SBOM reader's clear error
-    raise BadInputError(str(path), "not a directory, image tarball, zip or SBOM file")
+    raise BadInputError(str(path), "not a directory, image tarball, zip, SBOM file or disk image")
 
 
 def inventory(path: Path) -> Inventory:
@@ -45,6 +68,13 @@ def inventory(path: Path) -> Inventory:
         inv.packages, inv.os = read_sbom(path, inv.problems)
         resolve_os_packages(inv)
         return inv
+    if kind == "disk":
+        parse = disk_parser()
+        try:
+            with path.open("rb") as fh:
+                return parse(fh, inv, str(path))
+        except OSError as err:
+            raise BadInputError(str(path), f"cannot read ({err.strerror})") from None
     with tempfile.TemporaryDirectory(prefix="cwpp-scan-") as tmp:
         root = Path(tmp)
         if kind == "zip":

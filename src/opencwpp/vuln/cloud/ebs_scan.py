@@ -10,14 +10,12 @@ stay as they were.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from opencwpp.collect.aws.session import AwsContext, credentials_error
-from opencwpp.core.errors import UsageError
 from opencwpp.core.models import Finding, ResourceRef
 from opencwpp.findings import FindingFilter, finish_run, load_findings, save_findings, start_run
 from opencwpp.lake.lake import Lake
@@ -39,6 +37,7 @@ from opencwpp.vuln.extract.walk import Inventory, resolve_os_packages
 from opencwpp.vuln.findings import build_findings
 from opencwpp.vuln.match import AdvisoryIndex, match_packages
 from opencwpp.vuln.scan import save_packages
+from opencwpp.vuln.targets.optional import disk_parser
 
 INSTANCE_KIND, SNAPSHOT_KIND = "AwsEc2Instance", "AwsEc2Snapshot"
 
@@ -89,18 +88,6 @@ def _block_size(ctx: AwsContext, listed: int) -> int | None:
     return EBS_BLOCK_SIZE if ctx.custom_endpoint and listed == 512 else None
 
 
-def _disk_inventory() -> Callable[[Any, Inventory, str], Inventory]:
-    """The disk parser. Its `dissect` libraries are an optional extra, being AGPL-3.0."""
-    try:
-        from opencwpp.vuln.targets.disk import disk_inventory
-    except ImportError as err:
-        raise UsageError(
-            "EBS snapshot scanning needs the optional parsers (dissect, AGPL-3.0): "
-            "pip install 'opencwpp[snapshots]'"
-        ) from err
-    return disk_inventory
-
-
 def read_snapshot(ctx: AwsContext, target: SnapshotTarget, inv: Inventory, opts: _Options) -> int:
     """Adds the packages of one snapshot to `inv`; returns the blocks fetched.
 
@@ -115,7 +102,7 @@ def read_snapshot(ctx: AwsContext, target: SnapshotTarget, inv: Inventory, opts:
         if fixed:
             reader.block_size = fixed
             reader.size = max(reader.size, (max(reader.tokens, default=-1) + 1) * fixed)
-        _disk_inventory()(reader, inv, label)
+        disk_parser()(reader, inv, label)
     except BlockError as err:
         raise FetchError(str(err)) from None
     except BadInputError as err:
@@ -232,7 +219,7 @@ def scan_snapshots(
 ) -> EbsScanResult:
     """Scans the EBS snapshots of `regions` (see the module docstring) into the lake."""
     opts = _Options(snapshot_ids, create, cache_blocks)
-    _disk_inventory()  # missing parsers: say so before anything is listed or created
+    disk_parser()  # missing parsers: say so before anything is listed or created
     run_id = start_run(lake, "vuln-scan-aws-ebs")
     result = EbsScanResult(run_id)
     index = index or AdvisoryIndex(lake)

@@ -214,13 +214,3 @@ def disk_inventory(fh: Stream, inv: Inventory, label: str) -> Inventory:
         for fs in found:
             materialize_fs(fs, root, budget, inv.problems, fs.where)
         return scan_tree(root, inv)
-
-
-def scan_disk_image(path: Path) -> Inventory:
-    """The packages of a raw disk image file (`dd` of a volume, or a partition)."""
-    inv = Inventory(str(path.resolve()), "disk")
-    try:
-        with path.open("rb") as fh:
-            return disk_inventory(fh, inv, str(path))
-    except OSError as err:
-        raise BadInputError(str(path), f"cannot read ({err.strerror})") from None
