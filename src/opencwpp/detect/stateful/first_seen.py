@@ -34,22 +34,28 @@ _AGENT = (
 
 
 def first_seen_sql(key: str) -> str:
-    """Recent events whose `key` the (established) identity never used in its baseline."""
+    """Recent events whose `key` the (established) identity never used in its baseline.
+
+    The recent events are few: they are picked first, and the baseline is reduced to the
+    distinct (identity, key) pairs of the identities they belong to before the anti-join.
+    """
+    recent = f"ref.t - INTERVAL {RECENT_HOURS} HOUR"
+    start = f"{recent} - INTERVAL {BASELINE_DAYS} DAY"
     return (
         f"WITH ref AS (SELECT max(event_time) AS t FROM {EVENTS}), "
-        f"keyed AS (SELECT event_id, event_time, user_identity_arn AS who, {key} AS k "
-        f"FROM {EVENTS} WHERE user_identity_arn IS NOT NULL), "
-        "base AS (SELECT keyed.who, keyed.k FROM keyed, ref "
-        f"WHERE keyed.event_time < ref.t - INTERVAL {RECENT_HOURS} HOUR "
-        f"AND keyed.event_time >= ref.t - INTERVAL {RECENT_HOURS} HOUR "
-        f"- INTERVAL {BASELINE_DAYS} DAY), "
+        f"recent AS (SELECT e.event_id, e.user_identity_arn AS who, {key} AS k "
+        f"FROM {EVENTS} AS e, ref WHERE e.user_identity_arn IS NOT NULL "
+        f"AND e.event_time >= {recent}), "
+        f"base AS (SELECT e.user_identity_arn AS who, {key} AS k FROM {EVENTS} AS e, ref "
+        f"WHERE e.event_time < {recent} AND e.event_time >= {start} "
+        "AND e.user_identity_arn IN (SELECT who FROM recent WHERE k IS NOT NULL)), "
         "known AS (SELECT who FROM base GROUP BY who "
-        f"HAVING count(*) >= {MIN_BASELINE_EVENTS}) "
-        "SELECT keyed.event_id FROM keyed, ref "
-        f"WHERE keyed.event_time >= ref.t - INTERVAL {RECENT_HOURS} HOUR "
-        "AND keyed.k IS NOT NULL "
-        "AND EXISTS (SELECT 1 FROM known WHERE known.who = keyed.who) "
-        "AND NOT EXISTS (SELECT 1 FROM base WHERE base.who = keyed.who AND base.k = keyed.k)"
+        f"HAVING count(*) >= {MIN_BASELINE_EVENTS}), "
+        "seen AS (SELECT DISTINCT who, k FROM base WHERE k IS NOT NULL) "
+        "SELECT recent.event_id FROM recent "
+        "WHERE recent.k IS NOT NULL "
+        "AND recent.who IN (SELECT who FROM known) "
+        "AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.who = recent.who AND seen.k = recent.k)"
     )
 
 
