@@ -4,7 +4,10 @@ moves to disk only past the threshold, a failing page leaves no file, and secret
 from __future__ import annotations
 
 import base64
+import os
 import stat
+import tempfile
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,3 +190,23 @@ def test_user_data_secrets_never_reach_a_spill_file(
     ]
     assert exposures  # the secret was found, and only its fingerprint was kept
     fetched.discard()
+
+
+def test_spill_folders_left_by_killed_syncs_are_removed_once_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    now = time.time()
+    stale = tmp_path / "cwpp-sync-killed"
+    (stale / "inner").mkdir(parents=True)
+    (stale / "inner" / "unit.jsonl").write_text("{}\n")
+    fresh = tmp_path / "cwpp-sync-running"
+    fresh.mkdir()
+    other = tmp_path / "not-ours-old"
+    other.mkdir()
+    a_file = tmp_path / "cwpp-sync-a-file"
+    a_file.write_text("x")
+    for path in (stale, other, a_file):
+        os.utime(path, (now - 2 * sync.STALE_SPILL_AGE_S, now - 2 * sync.STALE_SPILL_AGE_S))
+    assert sync.remove_stale_spill_dirs(now) == [stale]
+    assert not stale.exists() and fresh.exists() and other.exists() and a_file.exists()

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -374,6 +377,30 @@ def _load(
     )
 
 
+SPILL_PREFIX = "cwpp-sync-"
+# A spill folder older than this belongs to no running sync: one killed (SIGKILL, power loss)
+# could not remove its own.
+STALE_SPILL_AGE_S = 24 * 3600
+
+
+def remove_stale_spill_dirs(now: float | None = None) -> list[Path]:
+    """Removes this user's spill folders left by killed syncs; returns those removed."""
+    root = Path(tempfile.gettempdir())
+    limit = (now if now is not None else time.time()) - STALE_SPILL_AGE_S
+    removed = []
+    for folder in root.glob(SPILL_PREFIX + "*"):
+        try:
+            info = folder.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            if info.st_mtime < limit:
+                shutil.rmtree(folder)
+                removed.append(folder)
+        except OSError:  # gone meanwhile, or not ours to remove: leave it
+            continue
+    return removed
+
+
 def prepare(lake: Lake) -> None:
     """Creates the sync bookkeeping table and its `cwpp_sync_errors` view."""
     lake.ensure_tables([SYNC_SCOPES])
@@ -423,7 +450,8 @@ def sync_targets(
     futures: dict[Future[Fetched], Unit] = {}
     # Private (mode 0700) and removed with everything in it however the sync ends; the pool
     # is shut down first, so no fetch thread still writes there.
-    with tempfile.TemporaryDirectory(prefix="cwpp-sync-") as spill_dir:
+    remove_stale_spill_dirs()
+    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX) as spill_dir:
         pool = ThreadPoolExecutor(max_workers=workers)
 
         def submit_next() -> None:
