@@ -42,8 +42,7 @@ integration: $(STAMP)
 test: lint typecheck
 	bash scripts/install-browser.sh
 	bash scripts/install-azurite.sh
-	bash scripts/install-disk-tools.sh
-	bash scripts/install-rpm-tools.sh
+	bash scripts/install-test-tools.sh
 	$(BIN)/pytest tests -q -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -25,15 +25,15 @@ def have(name: str) -> bool:
     """Whether a mkfs tool is installed (under CI it must be: a missing one fails)."""
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if found is None and os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{name} not installed (scripts/install-disk-tools.sh installs it)")
+        pytest.fail(f"{name} not installed (scripts/install-test-tools.sh installs it)")
     return found is not None
 
 
 def tool(name: str) -> str:
-    """The path of a mkfs tool; skip without it, except under CI (scripts/install-disk-tools.sh)."""
+    """The path of a mkfs tool; skip without it, except under CI (scripts/install-test-tools.sh)."""
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
     if found is None:
-        message = f"{name} not installed (scripts/install-disk-tools.sh installs it)"
+        message = f"{name} not installed (scripts/install-test-tools.sh installs it)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -5,7 +5,7 @@ scratch rpmdb to get the exact header blobs rpm stores, and Berkeley DB's own `d
 writes them into a hash database the way rpm < 4.16 did (key: the package's instance number
 in host byte order, record 0: the highest instance number). Debian's rpm can still read
 such a file (its `bdb_ro` backend), which the tests use as the reference reader.
-scripts/install-rpm-tools.sh installs the tools (Debian packages `rpm` and `db5.3-util`).
+scripts/install-test-tools.sh installs the tools (Debian packages `rpm` and `db5.3-util`).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def require_tools() -> None:
     """Skips without rpmbuild/rpm/db5.3_load; fails under CI, where the install script ran."""
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
-        message = f"{', '.join(missing)} not installed (scripts/install-rpm-tools.sh)"
+        message = f"{', '.join(missing)} not installed (scripts/install-test-tools.sh)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
