@@ -1,13 +1,4 @@
-WITH auditing AS (
-    SELECT
-        s.id AS server_id,
-        max(CASE WHEN a.properties->>'$.state' = 'Enabled' THEN 1 ELSE 0 END) AS enabled,
-        max(COALESCE(CAST(a.properties->>'$.retentionDays' AS INTEGER), 0)) AS retention_days
-    FROM azure_sql_servers AS s
-    JOIN azure_sql_server_blob_auditing_policies AS a
-      ON substr(lower(a.id), 1, length(s.id) + 1) = lower(s.id) || '/'
-    GROUP BY s.id
-)
+-- Auditing per server is the view cwpp_azure_sql_server_auditing.
 SELECT
     s.id AS resource_uid,
     s.name AS resource_name,
@@ -20,4 +11,4 @@ SELECT
          ELSE 'Server auditing is disabled.'
     END AS detail
 FROM azure_sql_servers AS s
-LEFT JOIN auditing AS a ON a.server_id = s.id
+LEFT JOIN cwpp_azure_sql_server_auditing AS a ON a.server_id = s.id
