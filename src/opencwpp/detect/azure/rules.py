@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from opencwpp.detect.stateful.base import burst_sql
+
 EVENTS = "cwpp_azure_activity_events"
 WHO = "COALESCE(NULLIF(caller, ''), 'unknown')"
 OK = "lower(COALESCE(result_type, '')) IN ('success', 'succeeded')"
-WINDOW_SECONDS = 600
 SECRETS_THRESHOLD = 5
 DELETES_THRESHOLD = 10
 
@@ -45,21 +46,9 @@ def _op(name: str) -> str:
     return f"lower(operation_name) = '{name.lower()}'"
 
 
-def burst_sql(where: str, distinct: str, threshold: int) -> str:
+def _burst(where: str, distinct: str, threshold: int) -> str:
     """Records matching `where` in a bucket where one caller reached `threshold` values."""
-    a = f"CAST(floor(epoch(event_time) / {WINDOW_SECONDS}) AS BIGINT)"
-    b = f"CAST(floor((epoch(event_time) + {WINDOW_SECONDS // 2}) / {WINDOW_SECONDS}) AS BIGINT)"
-    return (
-        f"WITH ev AS (SELECT record_id, {WHO} AS who, {distinct} AS k, {a} AS b1, {b} AS b2 "
-        f"FROM {EVENTS} WHERE {where}), "
-        "hot1 AS (SELECT who, b1 FROM ev GROUP BY who, b1 "
-        f"HAVING count(DISTINCT k) >= {int(threshold)}), "
-        "hot2 AS (SELECT who, b2 FROM ev GROUP BY who, b2 "
-        f"HAVING count(DISTINCT k) >= {int(threshold)}) "
-        "SELECT record_id FROM ev WHERE "
-        "EXISTS (SELECT 1 FROM hot1 WHERE hot1.who = ev.who AND hot1.b1 = ev.b1) "
-        "OR EXISTS (SELECT 1 FROM hot2 WHERE hot2.who = ev.who AND hot2.b2 = ev.b2)"
-    )
+    return burst_sql(where, distinct, threshold, WHO, table=EVENTS, id_column="record_id")
 
 
 def _select(where: str) -> str:
@@ -130,7 +119,7 @@ SECRET_MASS_READS = AzureDetection(
     ),
     level="high",
     tags=("attack.credential-access", "attack.t1555.006"),
-    sql=burst_sql(
+    sql=_burst(
         f"{OK} AND lower(operation_name) = 'secretget'",
         "split_part(lower(COALESCE(properties->>'$.id', resource_id, '')), '/', 3) || '/' || "
         "split_part(lower(COALESCE(properties->>'$.id', resource_id, '')), '/', 5)",
@@ -161,7 +150,7 @@ MASS_DELETES = AzureDetection(
     ),
     level="high",
     tags=("attack.impact", "attack.t1485"),
-    sql=burst_sql(
+    sql=_burst(
         f"{OK} AND lower(operation_name) LIKE '%/delete' ESCAPE '\\'",
         "lower(COALESCE(resource_id, record_id))",
         DELETES_THRESHOLD,

@@ -66,19 +66,28 @@ def is_ip(column: str) -> str:
     )
 
 
-def burst_sql(where: str, distinct: str, threshold: int, identity: str) -> str:
+def burst_sql(
+    where: str,
+    distinct: str,
+    threshold: int,
+    identity: str,
+    *,
+    table: str = EVENTS,
+    id_column: str = "event_id",
+) -> str:
     """Events matching `where` in buckets where one identity reached `threshold` values.
 
     Values are the distinct `distinct` expressions within one 10-minute bucket (either series).
+    `table` and `id_column` name another event table (the Azure Activity Log's records).
     """
     return (
-        f"WITH ev AS (SELECT event_id, {identity} AS who, {distinct} AS k, "
-        f"{BUCKET_A} AS b1, {BUCKET_B} AS b2 FROM {EVENTS} WHERE {where}), "
+        f"WITH ev AS (SELECT {id_column}, {identity} AS who, {distinct} AS k, "
+        f"{BUCKET_A} AS b1, {BUCKET_B} AS b2 FROM {table} WHERE {where}), "
         "hot1 AS (SELECT who, b1 FROM ev GROUP BY who, b1 "
         f"HAVING count(DISTINCT k) >= {int(threshold)}), "
         "hot2 AS (SELECT who, b2 FROM ev GROUP BY who, b2 "
         f"HAVING count(DISTINCT k) >= {int(threshold)}) "
-        "SELECT event_id FROM ev WHERE "
+        f"SELECT {id_column} FROM ev WHERE "
         "EXISTS (SELECT 1 FROM hot1 WHERE hot1.who = ev.who AND hot1.b1 = ev.b1) "
         "OR EXISTS (SELECT 1 FROM hot2 WHERE hot2.who = ev.who AND hot2.b2 = ev.b2)"
     )
