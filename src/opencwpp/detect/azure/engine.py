@@ -14,18 +14,12 @@ from typing import Any
 
 from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.detect.azure.rules import DETECTIONS, EVENTS, WHO, AzureDetection
+from opencwpp.detect.sigma.correlation_alerts import SEVERITY
 from opencwpp.findings import finish_run, save_findings, start_run
 from opencwpp.lake import Lake
 
 MAX_EVIDENCE = 20
 IDENTITY_TYPE = "AzureIdentity"
-_SEVERITY = {
-    "informational": Severity.INFORMATIONAL,
-    "low": Severity.LOW,
-    "medium": Severity.MEDIUM,
-    "high": Severity.HIGH,
-    "critical": Severity.CRITICAL,
-}
 
 
 @dataclass
@@ -71,7 +65,7 @@ def _finding(detection: AzureDetection, who: str, rows: list[dict[str, Any]]) ->
         check_id=detection.check_id,
         title=detection.title,
         pillar=Pillar.THREAT,
-        severity=_SEVERITY.get(detection.level, Severity.MEDIUM),
+        severity=SEVERITY.get(detection.level, Severity.MEDIUM),
         status=Status.FAIL,
         resource=ResourceRef(
             uid=who, type=IDENTITY_TYPE, account_id=str(rows[0]["subscription_id"] or "")
