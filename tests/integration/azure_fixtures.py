@@ -1,6 +1,7 @@
 """Azure test fixtures: an ARM replay server over HTTPS on loopback, and Azurite.
 
 Azure Resource Manager has no emulator. `arm_replay` serves recorded-shape, scrubbed ARM answers
+(and Microsoft Graph's, under `/v1.0/`: the context's Graph endpoint is the same server)
 from `tests/data/azure/arm/` over HTTPS (a CA made for the test signs its certificate; clients
 get the CA file as `connection_verify`), so the real SDK clients make real calls and azure-core
 sends its bearer token as in production. It records every request, so a test can prove the
@@ -249,12 +250,13 @@ def arm(arm_replay: ArmReplay) -> Iterator[ArmReplay]:
 
 @pytest.fixture
 def azure_context(arm: ArmReplay) -> AzureContext:
-    """A fresh Azure context on the replay server: a `FakeCredential`, the test CA trusted."""
+    """A fresh Azure context on the replay server (ARM and Graph): a `FakeCredential`, the CA."""
     return AzureContext(
         FakeCredential(),
         arm_endpoint=arm.url,
         connection_verify=arm.ca_file,
         blob_credential=dev_blob_credential(),
+        graph_endpoint=arm.url,
     )
 
 

@@ -19,6 +19,8 @@ def test_azure_demo_part(lake: Lake) -> None:
     assert verdict[("storage_account_blob_anonymous_access_allowed", OPEN)] is Status.FAIL
     assert verdict[("storage_account_blob_anonymous_access_allowed", LOCKED)] is Status.PASS
     assert Status.NOT_ASSESSED not in set(verdict.values())
+    guest = [s for (c, _), s in verdict.items() if c == "authorization_privileged_role_guest_user"]
+    assert sorted(guest) == [Status.FAIL, Status.PASS]  # the guest Owner; the member's reader
     result = run_azure_demo(lake, rows)
     assert (result.blob_findings, result.blob_failing) == (2, 1)
     assert result.alerts == 2  # keys listed, diagnostic setting deleted; the read is no alert

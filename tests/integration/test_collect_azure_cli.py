@@ -130,6 +130,7 @@ def test_missing_credentials_say_how_to_fix_them(
                 azure.identity.DefaultAzureCredential(),
                 arm_endpoint=arm.url,
                 connection_verify=arm.ca_file,
+                graph_endpoint=arm.url,
             )
         ),
     )
@@ -148,3 +149,5 @@ def test_permissions_azure_prints_a_read_only_role() -> None:
     role = json.loads(result.stdout)
     assert role["Actions"] and all(a.endswith("/read") for a in role["Actions"])
     assert role["DataActions"] == []
+    assert "Microsoft Graph application permissions" in result.stderr
+    assert "User.Read.All" in result.stderr

@@ -7,6 +7,8 @@ from typing import Any
 
 from opencwpp.collect.azure.base import (
     azure_tables,
+    graph_permissions,
+    is_graph_read_permission,
     is_read_permission,
     least_privilege_role,
     load_resources,
@@ -76,8 +78,10 @@ def test_every_resource_declares_azure_read_actions_only() -> None:
     resources = list(load_resources())
     assert len(resources) >= 8
     for resource in resources:
-        assert resource.permissions, f"{resource.name} declares no permissions"
+        declared = resource.permissions + resource.graph_permissions
+        assert declared, f"{resource.name} declares no permissions"
         writes = [p for p in resource.permissions if not is_read_permission(p)]
+        writes += [p for p in resource.graph_permissions if not is_graph_read_permission(p)]
         assert not writes, f"{resource.name} needs non-read permissions: {writes}"
         assert all(p.endswith("/read") for p in resource.permissions)
         assert resource.name.startswith(f"{resource.service}."), resource.name
@@ -87,6 +91,9 @@ def test_every_resource_declares_azure_read_actions_only() -> None:
     assert role["DataActions"] == [] and role["Actions"]
     assert all(a.endswith("/read") for a in role["Actions"])
     assert "Microsoft.KeyVault/vaults/secrets/read" in role["Actions"]
+    # Directory reads are Microsoft Graph application permissions, not RBAC actions.
+    assert graph_permissions() == ["User.Read.All"]
+    assert not [a for a in role["Actions"] if not a.startswith("Microsoft.")]
 
 
 def test_read_permission_rule() -> None:
@@ -94,3 +101,8 @@ def test_read_permission_rule() -> None:
     assert not is_read_permission("Microsoft.Storage/storageAccounts/listKeys/action")
     assert not is_read_permission("Microsoft.Storage/storageAccounts/write")
     assert not is_read_permission("*/read")
+    assert is_graph_read_permission("User.Read.All")
+    assert is_graph_read_permission("Directory.Read.All")
+    assert not is_graph_read_permission("User.ReadWrite.All")
+    assert not is_graph_read_permission("Directory.AccessAsUser.All")
+    assert not is_graph_read_permission("User.Read")  # delegated, signed-in user only

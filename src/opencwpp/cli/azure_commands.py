@@ -18,7 +18,7 @@ from opencwpp.checks import provider_checks
 from opencwpp.cli import common
 from opencwpp.cli.aws import sync_progress
 from opencwpp.cli.common import console, err_console
-from opencwpp.collect.azure.base import least_privilege_role
+from opencwpp.collect.azure.base import graph_permissions, least_privilege_role
 from opencwpp.collect.azure.context import AzureContext, parse_subscription_ids
 from opencwpp.collect.azure.sync import sync_azure
 from opencwpp.collect.sync import SyncFailed, SyncReport
@@ -123,6 +123,11 @@ def scan_azure_command(
 def permissions_azure_command() -> None:
     """Print the custom role (JSON) the Azure collector needs: read actions only."""
     typer.echo(json.dumps(least_privilege_role(), indent=2))
+    # Directory reads are not RBAC actions: stderr, so that stdout stays a role definition.
+    err_console.print(
+        "Microsoft Graph application permissions (admin consent; Azure RBAC cannot grant "
+        f"them): {common.escape(', '.join(graph_permissions()))}"
+    )
 
 
 def _print_azure_ingest(results: list[FileResult]) -> None:

@@ -26,6 +26,7 @@ from opencwpp.collect.azure.authorization import (
 from opencwpp.collect.azure.base import Rows
 from opencwpp.collect.azure.blob import CONTAINERS, transform_arm_container
 from opencwpp.collect.azure.classic_admins import CLASSIC_ADMINS, transform_classic_admin
+from opencwpp.collect.azure.entra import ENTRA_USERS, transform_user
 from opencwpp.collect.azure.storage import ACCOUNTS, transform_account
 from opencwpp.collect.azure.subscription import SUBSCRIPTIONS, transform_subscription
 from opencwpp.collect.azure.sync import replace_subscription
@@ -44,6 +45,14 @@ _ROLES: tuple[tuple[str, str, list[str], list[str]], ...] = (
     ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner", ["*"], []),
     ("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "Storage Blob Data Reader", [], [f"{_BLOB}/read"]),
     ("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor", ["*"], []),
+)
+_USERS = (  # the directory (Graph): the subscription's Owner is a partner's guest account
+    (
+        "d0000000-0000-4000-8000-000000000001",
+        "partner_example.com#EXT#@demo.onmicrosoft.com",
+        "Guest",
+    ),
+    ("d0000000-0000-4000-8000-000000000002", "analyst@demo.onmicrosoft.com", "Member"),
 )
 _ASSIGNMENTS = (  # principal, type, role, scope
     ("d0000000-0000-4000-8000-000000000001", "User", _ROLES[0][0], _S),
@@ -119,6 +128,14 @@ def estate_rows() -> Rows:
             )
         )
     rows[ROLE_ASSIGNMENTS] = assignments
+    rows[ENTRA_USERS] = [
+        transform_user(
+            SUB,
+            "",
+            {"id": uid, "userPrincipalName": upn, "userType": kind, "accountEnabled": True},
+        )
+        for uid, upn, kind in _USERS
+    ]
     classic = {
         "id": f"{_S}/providers/Microsoft.Authorization/classicAdministrators/co",
         "name": "co",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import AzureError, HttpResponseError
 
 from opencwpp.core.registry import Registry
 from opencwpp.lake.schema import Table, cq_id
@@ -42,6 +42,15 @@ class ProviderNotRegistered(Exception):
         super().__init__(message or f"resource provider {namespace} is not registered")
 
 
+class GraphTokenUnavailable(AzureError):
+    """No Microsoft Graph token for a tenant (no consent, tenant not allowed): not assessed."""
+
+    def __init__(self, tenant_id: str, detail: str) -> None:
+        self.tenant_id = tenant_id
+        where = f" for tenant {tenant_id}" if tenant_id else ""
+        super().__init__(f"no Microsoft Graph token{where}: {detail}")
+
+
 class ReadOnlyViolation(Exception):
     """A client tried to send something other than GET: refused before it left the process."""
 
@@ -56,6 +65,8 @@ class AzureResource:
         tables: every table `fetch` returns rows for.
         permissions: the Azure RBAC actions the fetch needs, all of them `…/read`.
         fetch: `fetch(subscription_context) -> {Table: rows}`.
+        graph_permissions: Microsoft Graph application permissions (`User.Read.All` …) for
+            directory reads, which Azure RBAC cannot grant; all of them `*.Read.All`.
     """
 
     name: str
@@ -64,6 +75,7 @@ class AzureResource:
     permissions: tuple[str, ...]
     fetch: Fetch
     description: str = ""
+    graph_permissions: tuple[str, ...] = ()
 
     @property
     def own_tables(self) -> tuple[Table, ...]:
@@ -115,6 +127,17 @@ def least_privilege_role() -> dict[str, Any]:
     }
 
 
+def graph_permissions() -> list[str]:
+    """The Microsoft Graph application permissions the collector needs (admin consent)."""
+    return sorted({p for r in load_resources() for p in r.graph_permissions}, key=str.lower)
+
+
+def is_graph_read_permission(permission: str) -> bool:
+    """Whether a Microsoft Graph permission only reads (`<Resource>.Read.All`)."""
+    parts = permission.split(".")
+    return len(parts) == 3 and parts[0].isalpha() and parts[1:] == ["Read", "All"]
+
+
 def is_read_permission(permission: str) -> bool:
     """Whether an Azure RBAC action only reads (`<Namespace>/<type>/…/read`)."""
     return permission.startswith("Microsoft.") and permission.endswith("/read")
@@ -137,6 +160,8 @@ def not_assessed_reason(err: BaseException) -> str | None:
     """Why a scope cannot be assessed, when `err` is an expected one; None otherwise."""
     if isinstance(err, ProviderNotRegistered):
         return f"resource provider {err.namespace} not registered in the subscription"
+    if isinstance(err, GraphTokenUnavailable):
+        return str(err)
     if isinstance(err, HttpResponseError) and err.status_code in NOT_ASSESSED_STATUS:
         code = error_code(err) or NOT_ASSESSED_STATUS[err.status_code]
         message = err.error.message if err.error is not None and err.error.message else ""

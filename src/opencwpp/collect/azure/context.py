@@ -1,8 +1,9 @@
-"""The Azure context: credentials, the ARM endpoint, subscriptions and read-only SDK clients.
+"""The Azure context: credentials, the ARM and Graph endpoints, subscriptions, read-only clients.
 
 Production uses `DefaultAzureCredential` (environment, workload identity, managed identity, the
-Azure CLI …) against the public cloud. Tests inject a credential, an ARM base URL on loopback and
-the CA bundle that signed it (`connection_verify`), so the real SDK clients make real HTTPS calls.
+Azure CLI …) against the public cloud. Tests inject a credential, ARM and Graph base URLs on
+loopback and the CA bundle that signed them (`connection_verify`), so the real SDK clients make
+real HTTPS calls.
 
 Every client sends through `ReadOnlyTransport`, which refuses anything but GET. It also turns
 ARM's MissingSubscriptionRegistration answer into `ProviderNotRegistered` before azure-mgmt-core
@@ -90,8 +91,32 @@ def _raise_if_not_registered(response: Any) -> None:
         raise ProviderNotRegistered(quoted[-1] if quoted else "?", message[:200])
 
 
+class Once:
+    """Values loaded once per key by concurrent callers; a failed load is not kept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, Any] = {}
+        self._loading: dict[str, threading.Lock] = {}
+
+    def get(self, key: str, load: Callable[[], T]) -> T:
+        """The value of `key`, made by `load()` the first time (others wait for it)."""
+        with self._lock:
+            if key in self._values:
+                return self._values[key]  # type: ignore[no-any-return]
+            gate = self._loading.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]  # type: ignore[no-any-return]
+            value = load()
+            with self._lock:
+                self._values[key] = value
+            return value
+
+
 class AzureContext:
-    """One Azure identity: its credential, where ARM is, and the subscriptions it can see."""
+    """One Azure identity: its credential, where ARM and Graph are, the subscriptions it sees."""
 
     def __init__(
         self,
@@ -100,20 +125,27 @@ class AzureContext:
         arm_endpoint: str | None = None,
         connection_verify: str | bool = True,
         blob_credential: Any = None,
+        graph_endpoint: str | None = None,
     ) -> None:
         self.credential = credential
         self.arm_endpoint = arm_endpoint
+        # Microsoft Graph's base URL (tests: the loopback replay server).
+        self.graph_endpoint = graph_endpoint
         self.connection_verify = connection_verify
         # Data-plane credential for storage accounts (tests: Azurite's shared key); by default
         # the same Entra ID credential.
         self.blob_credential = blob_credential if blob_credential is not None else credential
 
     @classmethod
-    def create(cls, *, arm_endpoint: str | None = None) -> AzureContext:
+    def create(
+        cls, *, arm_endpoint: str | None = None, graph_endpoint: str | None = None
+    ) -> AzureContext:
         """A context from the default credential chain (nothing is contacted yet)."""
         from azure.identity import DefaultAzureCredential
 
-        return cls(DefaultAzureCredential(), arm_endpoint=arm_endpoint)
+        return cls(
+            DefaultAzureCredential(), arm_endpoint=arm_endpoint, graph_endpoint=graph_endpoint
+        )
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments every SDK client gets: endpoint, read-only transport, retries."""
@@ -147,14 +179,17 @@ class AzureContext:
         """Contexts for the wanted subscriptions (all visible ones when none are named)."""
         chosen = parse_subscription_ids(wanted)
         visible = {str(s.get("subscriptionId", "")).lower(): s for s in self.list_subscriptions()}
+        # Tenant-wide reads (a directory's users) are shared by these subscriptions only, so
+        # the next listing (the next sync) reads them afresh.
+        tenant = Once()
         if not chosen:
-            return [SubscriptionContext(self, s) for s in visible.values()]
+            return [SubscriptionContext(self, s, tenant) for s in visible.values()]
         missing = [s for s in chosen if s.lower() not in visible]
         if missing:
             raise UsageError(
                 f"subscription(s) not visible to these credentials: {', '.join(missing)}"
             )
-        return [SubscriptionContext(self, visible[s.lower()]) for s in chosen]
+        return [SubscriptionContext(self, visible[s.lower()], tenant) for s in chosen]
 
 
 def parse_subscription_ids(values: Iterable[str]) -> list[str]:
@@ -176,14 +211,15 @@ def parse_subscription_ids(values: Iterable[str]) -> list[str]:
 class SubscriptionContext:
     """One subscription: lazily built SDK clients and lists several resources share."""
 
-    def __init__(self, azure: AzureContext, subscription: Row) -> None:
+    def __init__(self, azure: AzureContext, subscription: Row, tenant: Once | None = None) -> None:
         self.azure = azure
         self.subscription = subscription
+        # Loads shared with the other subscriptions of the same listing (see `subscriptions`).
+        self.tenant_shared = tenant if tenant is not None else Once()
         self.subscription_id = str(subscription["subscriptionId"])
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
-        self._shared: dict[str, Any] = {}
-        self._loading: dict[str, threading.Lock] = {}
+        self._shared = Once()
 
     @property
     def account_id(self) -> str:
@@ -247,18 +283,7 @@ class SubscriptionContext:
         Concurrent callers wait for the first; a failed load is not kept, so each caller
         meets the same error and records it for its own tables.
         """
-        with self._lock:
-            if key in self._shared:
-                return self._shared[key]  # type: ignore[no-any-return]
-            gate = self._loading.setdefault(key, threading.Lock())
-        with gate:
-            with self._lock:
-                if key in self._shared:
-                    return self._shared[key]  # type: ignore[no-any-return]
-            value = load()
-            with self._lock:
-                self._shared[key] = value
-            return value
+        return self._shared.get(key, load)
 
     def close(self) -> None:
         """Closes every client this context opened."""

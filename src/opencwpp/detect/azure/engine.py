@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
+from opencwpp.detect.azure.inventory import known_role_assignments
 from opencwpp.detect.azure.rules import DETECTIONS, EVENTS, WHO, AzureDetection
 from opencwpp.detect.sigma.correlation_alerts import SEVERITY
 from opencwpp.findings import finish_run, save_findings, start_run
@@ -87,13 +88,14 @@ def evaluate(
     matched = 0
     if not lake.table_exists(EVENTS):
         return findings, matched
-    for detection in detections:
-        by_who: dict[str, list[dict[str, Any]]] = {}
-        for row in _matches(lake, detection, since):
-            by_who.setdefault(str(row["who"]), []).append(row)
-        for who, rows in by_who.items():
-            matched += len(rows)
-            findings.append(_finding(detection, who, rows))
+    with known_role_assignments(lake):
+        for detection in detections:
+            by_who: dict[str, list[dict[str, Any]]] = {}
+            for row in _matches(lake, detection, since):
+                by_who.setdefault(str(row["who"]), []).append(row)
+            for who, rows in by_who.items():
+                matched += len(rows)
+                findings.append(_finding(detection, who, rows))
     return findings, matched
 
 

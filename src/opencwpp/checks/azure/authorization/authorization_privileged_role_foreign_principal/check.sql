@@ -23,7 +23,7 @@ SELECT
          WHEN j.foreign_principal
              THEN 'A group of another tenant holds a role that is not privileged.'
          WHEN j.privileged
-             THEN 'A privileged role held by a ' || COALESCE(j.properties->>'$.principalType', 'principal') || ' of this tenant (guest status needs Microsoft Graph).'
+             THEN 'A privileged role held by a ' || COALESCE(j.properties->>'$.principalType', 'principal') || ' of this tenant (guests: see authorization_privileged_role_guest_user).'
          ELSE 'Not a privileged role.'
     END AS detail
 FROM judged AS j
