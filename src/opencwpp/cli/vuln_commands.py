@@ -252,6 +252,9 @@ def _print_ebs_summary(result: EbsScanResult) -> None:
             err_console.print(f"[red]not scanned:[/] {name}: {escape(s.error)}")
         for problem in s.problems:
             err_console.print(f"[yellow]unreadable:[/] {name}: {escape(problem)}")
+    for about in result.os_findings:
+        uid = escape(about.resource.uid.rsplit("#", 1)[0])
+        err_console.print(f"[yellow]os:[/] {uid}: {escape(about.status_reason)}")
     for s in result.created:
         if s.deleted:
             err_console.print(f"deleted: {escape(s.target.snapshot_id)} (created by this scan)")
@@ -285,7 +288,7 @@ def _scan_ebs(
     findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.check_id))
     _print_findings(findings, fmt)
     _print_ebs_summary(result)
-    return findings
+    return findings + result.os_findings  # an end-of-life OS counts for --fail-on
 
 
 @app.command("scan")
@@ -373,6 +376,8 @@ def _scan_path(cfg: Settings, fmt: str, target: Path) -> list[Finding]:
         result = scan(opened, target)
     for problem in result.inventory.problems:
         err_console.print(f"[yellow]unreadable:[/] {escape(problem)}")
+    for about in result.os_findings:
+        err_console.print(f"[yellow]os:[/] {escape(about.status_reason)}")
     findings = sorted(result.findings, key=lambda f: (-f.severity.rank, f.check_id))
     _print_findings(findings, fmt)
     inv = result.inventory
@@ -382,7 +387,7 @@ def _scan_path(cfg: Settings, fmt: str, target: Path) -> list[Finding]:
         + f"): {len(inv.packages)} packages, {len(findings)} vulnerabilities, "
         f"{len(inv.problems)} inputs unreadable"
     )
-    return findings
+    return findings + result.os_findings  # an end-of-life OS counts for --fail-on
 
 
 @app.command("sbom")

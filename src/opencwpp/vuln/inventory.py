@@ -16,13 +16,13 @@ from opencwpp.vuln.targets.optional import disk_parser
 
 
 def _looks_like_disk(path: Path) -> bool:
-    """An MBR or GPT partition table, or an ext or XFS file system at the start of the file.
+    """Whether the file starts like a disk: a partition table, an LVM2 or LUKS volume, ext, XFS.
 
     Not a tar archive's first header (`ustar` at 257): a tarball's data could hold anything.
     """
     try:
         with path.open("rb") as fh:
-            head = fh.read(1084)
+            head = fh.read(2048)
     except OSError:
         return False
     if head[257:262] == b"ustar":
@@ -32,6 +32,8 @@ def _looks_like_disk(path: Path) -> bool:
         or head[512:520] == b"EFI PART"
         or head[1080:1082] == b"\x53\xef"
         or head[:4] == b"XFSB"
+        or any(head[i : i + 8] == b"LABELONE" for i in range(0, 2048, 512))
+        or head[:6] == b"LUKS\xba\xbe"
     )
 
 

@@ -14,6 +14,8 @@ from opencwpp.vuln.extract.walk import Inventory
 from opencwpp.vuln.findings import build_findings
 from opencwpp.vuln.inventory import inventory
 from opencwpp.vuln.match import AdvisoryIndex, match_packages
+from opencwpp.vuln.os_status import CHECKS as OS_CHECKS
+from opencwpp.vuln.os_status import os_findings
 from opencwpp.vuln.tables import PACKAGES
 
 
@@ -22,7 +24,8 @@ class ScanResult:
     """What a scan found and what it could not read."""
 
     inventory: Inventory
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # the packages' vulnerabilities
+    os_findings: list[Finding] = field(default_factory=list)  # no advisory source, end of life
     run_id: str = ""
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -54,14 +57,15 @@ def save_packages(lake: Lake, inv: Inventory) -> int:
 
 def _save(lake: Lake, run_id: str, target: str, findings: list[Finding]) -> dict[str, int]:
     # One scan judges one target: its vulnerabilities that are gone are resolved, other
-    # targets' findings of the same vulnerabilities stay as they were.
+    # targets' findings of the same vulnerabilities stay as they were. The OS checks always
+    # ran: an upgraded OS resolves its end-of-life finding.
     prefix = f"{target}#"
     previous = {
         s.finding.check_id
         for s in load_findings(lake, FindingFilter(pillars=("vulnerability",), resource=prefix))
         if s.finding.resource.uid.startswith(prefix)
     }
-    return save_findings(lake, run_id, findings, previous, resource_prefix=prefix)
+    return save_findings(lake, run_id, findings, previous | set(OS_CHECKS), resource_prefix=prefix)
 
 
 def scan(lake: Lake, path: Path, index: AdvisoryIndex | None = None) -> ScanResult:
@@ -72,12 +76,15 @@ def scan(lake: Lake, path: Path, index: AdvisoryIndex | None = None) -> ScanResu
     index = index or AdvisoryIndex(lake)
     hits = match_packages(index, inv.packages)
     findings = build_findings(lake, index, inv.target, inv.kind, hits)
-    counts = _save(lake, run_id, inv.target, findings)
+    about_os = os_findings(lake, inv, inv.target, inv.kind)
+    counts = _save(lake, run_id, inv.target, findings + about_os)
     summary = {
         "target": inv.target,
         "packages": len(inv.packages),
         "findings": len(findings),
+        "os_findings": [f.check_id for f in about_os],
         "unreadable": len(inv.problems),
+        "encrypted": len(inv.encrypted),
     }
     finish_run(lake, run_id, "ok", summary)
-    return ScanResult(inv, findings, run_id, counts)
+    return ScanResult(inv, findings, about_os, run_id, counts)

@@ -3,15 +3,20 @@
 ListSnapshotBlocks (paged) says which blocks hold data; GetSnapshotBlock fetches one block when a
 read first touches it, checks its SHA256 checksum and keeps a bounded number in memory. Blocks
 not listed read as zeros, so an 8 GiB volume with a few MB in use is read only where the file
-system parser points.
+system parser points. When reads walk through consecutive listed blocks (a file being copied),
+the next few listed blocks are fetched ahead by a small thread pool: each GetSnapshotBlock is
+a round trip, and a file's extents are mostly contiguous.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import io
+import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
 EBS_BLOCK_SIZE = 512 * 1024  # what the EBS direct APIs always use
 GIB = 1024**3
 DEFAULT_CACHE_BLOCKS = 64  # 32 MiB
+PREFETCH_WORKERS = 4
 
 
 class BlockError(CwppError):
@@ -78,7 +84,9 @@ class SnapshotReader(io.RawIOBase):
     """A read-only, seekable view of a snapshot's bytes; blocks fetched on first read.
 
     `failure` keeps the first block error: parsers that swallow exceptions while probing (the
-    partition-table detection does) cannot hide a checksum mismatch from the caller.
+    partition-table detection does) cannot hide a checksum mismatch from the caller. A block
+    fetched ahead that is never read reports nothing. `prefetch` is how many listed blocks are
+    fetched ahead once two consecutive ones were read (0: none); `close()` stops the pool.
     """
 
     def __init__(
@@ -88,6 +96,7 @@ class SnapshotReader(io.RawIOBase):
         *,
         block_size: int | None = None,
         cache_blocks: int = DEFAULT_CACHE_BLOCKS,
+        prefetch: int = 0,
     ) -> None:
         super().__init__()
         self.client = client
@@ -101,6 +110,24 @@ class SnapshotReader(io.RawIOBase):
         self.failure: BlockError | None = None
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._pos = 0
+        self.prefetch = max(prefetch, 0)
+        self._listed = sorted(self.tokens)
+        self._last_miss = -2
+        self._pending: dict[int, Future[bytes]] = {}
+        self._lock = threading.Lock()
+        self._pool = (
+            ThreadPoolExecutor(PREFETCH_WORKERS, thread_name_prefix="cwpp-ebs")
+            if self.prefetch
+            else None
+        )
+
+    def close(self) -> None:
+        """Stops fetching ahead (blocks in flight are dropped) and closes the reader."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
+        super().close()
 
     def readable(self) -> bool:
         """Always: this is a reader."""
@@ -128,29 +155,61 @@ class SnapshotReader(io.RawIOBase):
             self._cache.move_to_end(index)
             return cached
         token = self.tokens.get(index)
-        data = bytes(self.block_size) if token is None else self._fetch(index, token)
+        pending = self._pending.pop(index, None)
+        if token is None:
+            data = bytes(self.block_size)
+        elif pending is not None:
+            try:
+                data = pending.result()
+            except BlockError as err:
+                raise self._fail(err) from None
+        else:
+            data = self._fetch(index, token)
         self._cache[index] = data
         if len(self._cache) > self.cache_blocks:
             self._cache.popitem(last=False)
+        if token is not None:
+            self._read_ahead(index)
         return data
 
+    def _read_ahead(self, index: int) -> None:
+        """Fetches the next listed blocks when this one follows the previous one read."""
+        at = bisect.bisect_right(self._listed, index)
+        sequential = at >= 2 and self._listed[at - 2] == self._last_miss
+        self._last_miss = index
+        if self._pool is None or not sequential:
+            return
+        window = self._listed[at : at + self.prefetch]
+        # Blocks fetched ahead of an earlier run that was left: at most `prefetch` are kept.
+        for stale in [i for i in self._pending if i not in window]:
+            self._pending.pop(stale).cancel()
+        for nxt in window:
+            if nxt not in self._cache and nxt not in self._pending:
+                self._pending[nxt] = self._pool.submit(self._download, nxt, self.tokens[nxt])
+
     def _fetch(self, index: int, token: str) -> bytes:
+        try:
+            return self._download(index, token)
+        except BlockError as err:
+            raise self._fail(err) from None
+
+    def _download(self, index: int, token: str) -> bytes:
+        """One block, checked; BlockError when refused or damaged (may run in the pool)."""
         try:
             answer = self.client.get_snapshot_block(
                 SnapshotId=self.snapshot_id, BlockIndex=index, BlockToken=token
             )
             data = bytes(answer["BlockData"].read())
         except (ClientError, BotoCoreError) as err:
-            raise self._fail(_api("GetSnapshotBlock", self.snapshot_id, err)) from None
-        self.fetched += 1
+            raise _api("GetSnapshotBlock", self.snapshot_id, err) from None
+        with self._lock:
+            self.fetched += 1
         if not checksum_ok(data, answer.get("Checksum"), answer.get("ChecksumAlgorithm")):
-            raise self._fail(BlockError(f"{self.snapshot_id}: block {index} checksum mismatch"))
+            raise BlockError(f"{self.snapshot_id}: block {index} checksum mismatch")
         if len(data) != self.block_size:
-            raise self._fail(
-                BlockError(
-                    f"{self.snapshot_id}: block {index} is {len(data)} bytes, "
-                    f"expected {self.block_size}"
-                )
+            raise BlockError(
+                f"{self.snapshot_id}: block {index} is {len(data)} bytes, "
+                f"expected {self.block_size}"
             )
         return data
 

@@ -1,11 +1,13 @@
 """`cwpp vuln scan aws --snapshots`: agentless scans of EC2 instances through their EBS snapshots.
 
-Each snapshot is read through the EBS direct APIs (lazily, checksummed), its partitions and
-ext4/XFS file systems parsed in user space, its packages extracted and matched. Findings are
-keyed to the instance the volume is attached to (all its snapshots together form one target,
-uid prefix `<instance ARN>#`), or to the snapshot when no instance is known. A snapshot that
-cannot be read is reported in the summary and the scan goes on; its instance's earlier findings
-stay as they were.
+Each snapshot is read through the EBS direct APIs (lazily, checksummed, the next blocks of a
+file fetched ahead), its partitions, LVM2 volumes and ext4/XFS file systems parsed in user
+space. The snapshots of one instance are read together as one machine (its root's fstab may
+mount a volume of another disk), its packages extracted and matched. Findings are keyed to the
+instance the volume is attached to (all its snapshots together form one target, uid prefix
+`<instance ARN>#`), or to the snapshot when no instance is known. A snapshot that cannot be
+read is reported in the summary and the scan goes on; its instance's earlier findings stay as
+they were.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from opencwpp.collect.aws.session import AwsContext, credentials_error
 from opencwpp.core.models import Finding, ResourceRef
 from opencwpp.findings import FindingFilter, finish_run, load_findings, save_findings, start_run
 from opencwpp.lake.lake import Lake
-from opencwpp.vuln.cloud.ebs_blocks import EBS_BLOCK_SIZE, BlockError, SnapshotReader
+from opencwpp.vuln.cloud.ebs_blocks import SnapshotReader
+from opencwpp.vuln.cloud.ebs_read import open_snapshot, read_snapshots
 from opencwpp.vuln.cloud.ebs_select import (
     SnapshotTarget,
     chosen,
@@ -32,10 +35,11 @@ from opencwpp.vuln.cloud.ebs_select import (
     volumes_from_lake,
 )
 from opencwpp.vuln.cloud.lambda_code import FetchError
-from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.extract.walk import Inventory, resolve_os_packages
 from opencwpp.vuln.findings import build_findings
 from opencwpp.vuln.match import AdvisoryIndex, match_packages
+from opencwpp.vuln.os_status import CHECKS as OS_CHECKS
+from opencwpp.vuln.os_status import os_findings
 from opencwpp.vuln.scan import save_packages
 from opencwpp.vuln.targets.optional import disk_parser
 
@@ -50,6 +54,7 @@ class SnapshotScan:
     packages: int = 0
     blocks_read: int = 0
     problems: list[str] = field(default_factory=list)
+    encrypted: list[str] = field(default_factory=list)  # LUKS volumes, not readable
     error: str | None = None
     delete_error: str | None = None
     deleted: bool = False
@@ -61,7 +66,8 @@ class EbsScanResult:
 
     run_id: str
     snapshots: list[SnapshotScan] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # the packages' vulnerabilities
+    os_findings: list[Finding] = field(default_factory=list)  # no advisory source, end of life
     region_errors: dict[str, str] = field(default_factory=dict)
     volume_errors: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
@@ -77,46 +83,13 @@ class _Options:
     snapshot_ids: Sequence[str]
     create: bool
     cache_blocks: int
-
-
-def _block_size(ctx: AwsContext, listed: int) -> int | None:
-    """The block size to address blocks with: the API's, except an emulator's known misreport.
-
-    AWS always uses 512 KiB blocks; moto's ListSnapshotBlocks reports 512 bytes while storing
-    512 KiB blocks, so behind a custom endpoint a 512 is read as 512 KiB.
-    """
-    return EBS_BLOCK_SIZE if ctx.custom_endpoint and listed == 512 else None
-
-
-def read_snapshot(ctx: AwsContext, target: SnapshotTarget, inv: Inventory, opts: _Options) -> int:
-    """Adds the packages of one snapshot to `inv`; returns the blocks fetched.
-
-    Raises FetchError (one line, naming the snapshot) when it cannot be read at all.
-    """
-    label = target.snapshot_id
-    client = ctx.client("ebs", target.region)
-    reader: SnapshotReader | None = None
-    try:
-        reader = SnapshotReader(client, label, cache_blocks=opts.cache_blocks)
-        fixed = _block_size(ctx, reader.block_size)
-        if fixed:
-            reader.block_size = fixed
-            reader.size = max(reader.size, (max(reader.tokens, default=-1) + 1) * fixed)
-        disk_parser()(reader, inv, label)
-    except BlockError as err:
-        raise FetchError(str(err)) from None
-    except BadInputError as err:
-        # A parser probing for a partition table may swallow a block error: report that one.
-        failure = reader.failure if reader is not None else None
-        raise FetchError(str(failure or err)) from None
-    if reader.failure is not None:
-        raise FetchError(str(reader.failure))
-    return reader.fetched
+    prefetch_blocks: int = 0
 
 
 def _enrich(finding: Finding, targets: list[SnapshotTarget], kind: str) -> Finding:
     first = targets[0]
     ev = dict(finding.evidence)
+    what = ev["package"]["name"] if "package" in ev else "operating system"
     ev["resource"] = {
         "arn": first.resource_arn,
         "type": kind,
@@ -134,7 +107,7 @@ def _enrich(finding: Finding, targets: list[SnapshotTarget], kind: str) -> Findi
         type=kind,
         account_id=first.account_id,
         region=first.region,
-        name=f"{ev['package']['name']} in {name}",
+        name=f"{what} in {name}",
     )
     return replace(finding, resource=ref, evidence=ev)
 
@@ -151,35 +124,48 @@ def _scan_resource(
     index: AdvisoryIndex,
     targets: list[SnapshotTarget],
     opts: _Options,
-) -> tuple[list[SnapshotScan], list[Finding]]:
-    """Scans the snapshots of one instance (or one lone snapshot) as one target."""
+) -> tuple[list[SnapshotScan], list[Finding], list[Finding]]:
+    """Scans the snapshots of one instance (or one lone snapshot) as one target.
+
+    Returns the snapshot outcomes, the vulnerability findings and the OS findings.
+    """
     arn = targets[0].resource_arn
     kind = INSTANCE_KIND if targets[0].instance_id else SNAPSHOT_KIND
     merged = Inventory(arn, kind)
-    scans, complete = [], True
-    for target in targets:
-        scan = SnapshotScan(target)
-        scans.append(scan)
-        inv = Inventory(arn, kind)
-        try:
-            scan.blocks_read = read_snapshot(ctx, target, inv, opts)
-        except FetchError as err:
-            scan.error, complete = str(err), False
-            continue
-        scan.packages, scan.problems = len(inv.packages), inv.problems
-        merged.os = merged.os or inv.os
-        merged.packages.extend(inv.packages)
-        merged.problems.extend(inv.problems)
+    scans = [SnapshotScan(target) for target in targets]
+    readers: dict[str, SnapshotReader] = {}
+    try:
+        for scan in scans:
+            try:
+                readers[scan.target.snapshot_id] = open_snapshot(
+                    ctx, scan.target, opts.cache_blocks, opts.prefetch_blocks
+                )
+            except FetchError as err:
+                scan.error = str(err)
+        errors, origin = read_snapshots(readers, merged)
+    finally:
+        for reader in readers.values():
+            reader.close()
+    for scan in scans:
+        sid = scan.target.snapshot_id
+        scan.blocks_read = readers[sid].fetched if sid in readers else 0
+        scan.error = scan.error or errors.get(sid)
+        if scan.error is None:
+            scan.packages = sum(1 for p in merged.packages if origin.get(p.path) == sid)
+            scan.problems = [p for p in merged.problems if p.startswith((f"{sid} ", f"{sid}:"))]
+            scan.encrypted = [e for e in merged.encrypted if e == sid or e.startswith(f"{sid} ")]
+    complete = all(s.error is None for s in scans)
     if not any(s.error is None for s in scans):
-        return scans, []  # nothing read: earlier packages and findings stay as they were
+        return scans, [], []  # nothing read: earlier packages and findings stay as they were
     resolve_os_packages(merged)
     save_packages(lake, merged)
     hits = match_packages(index, merged.packages)
     findings = [_enrich(f, targets, kind) for f in build_findings(lake, index, arn, kind, hits)]
+    about_os = [_enrich(f, targets, kind) for f in os_findings(lake, merged, arn, kind)]
     prefix = f"{arn}#"
-    assessed = _previous_checks(lake, prefix) if complete else set()
-    save_findings(lake, run_id, findings, assessed, resource_prefix=prefix)
-    return scans, findings
+    assessed = _previous_checks(lake, prefix) | set(OS_CHECKS) if complete else set()
+    save_findings(lake, run_id, findings + about_os, assessed, resource_prefix=prefix)
+    return scans, findings, about_os
 
 
 def _targets(
@@ -216,9 +202,13 @@ def scan_snapshots(
     delete_created: bool = False,
     index: AdvisoryIndex | None = None,
     cache_blocks: int = 64,
+    prefetch_blocks: int = 8,
 ) -> EbsScanResult:
-    """Scans the EBS snapshots of `regions` (see the module docstring) into the lake."""
-    opts = _Options(snapshot_ids, create, cache_blocks)
+    """Scans the EBS snapshots of `regions` (see the module docstring) into the lake.
+
+    `prefetch_blocks`: listed blocks fetched ahead while a file is read (0 turns it off).
+    """
+    opts = _Options(snapshot_ids, create, cache_blocks, prefetch_blocks)
     disk_parser()  # missing parsers: say so before anything is listed or created
     run_id = start_run(lake, "vuln-scan-aws-ebs")
     result = EbsScanResult(run_id)
@@ -241,9 +231,10 @@ def scan_snapshots(
         for t in targets:
             groups.setdefault(t.resource_arn, []).append(t)
         for group in groups.values():
-            scans, findings = _scan_resource(lake, ctx, run_id, index, group, opts)
+            scans, findings, about_os = _scan_resource(lake, ctx, run_id, index, group, opts)
             result.snapshots.extend(scans)
             result.findings.extend(findings)
+            result.os_findings.extend(about_os)
     result.missing = [s for s in snapshot_ids if s not in found]
     for scan in result.created:
         if delete_created:
@@ -254,6 +245,8 @@ def scan_snapshots(
         "scanned": sum(1 for s in result.snapshots if s.error is None),
         "failed": sum(1 for s in result.snapshots if s.error),
         "findings": len(result.findings),
+        "os_findings": [f"{f.resource.uid} {f.check_id}" for f in result.os_findings],
+        "encrypted_volumes": sum(len(s.encrypted) for s in result.snapshots),
         "created": [s.target.snapshot_id for s in result.created],
         "deleted": [s.target.snapshot_id for s in result.created if s.deleted],
         "not_found": result.missing,

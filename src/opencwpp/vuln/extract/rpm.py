@@ -4,7 +4,10 @@
 - Berkeley DB (`Packages`, rpm < 4.16: RHEL/CentOS 7 and 8, Amazon Linux 2), read by `rpm_bdb`;
 - NDB (`Packages.db`, rpm's own format, SUSE 15 and later), read by `parse_ndb` below.
 
-Every format stores one rpm header blob per installed package, parsed here.
+Every format stores one rpm header blob per installed package, parsed here. rpm itself reads
+only the database its configured backend names, so when a directory holds more than one (an
+old `Packages` left behind by `rpmdb --rebuilddb` after a migration to sqlite), only one counts:
+see `one_database`.
 """
 
 from __future__ import annotations
@@ -189,3 +192,29 @@ NDB_EXTRACTOR = register(
         max_bytes=512 * 1024 * 1024,
     )
 )
+
+# The formats in the order they win when one directory holds several: rpm >= 4.16 defaults to
+# sqlite and converts from the others, SUSE's NDB replaced its Berkeley DB.
+_PREFERENCE = ("rpmdb.sqlite", "Packages.db", "Packages")
+
+
+def one_database(packages: list[Package]) -> list[Package]:
+    """The packages without those of a stale rpm database beside the current one.
+
+    Per directory, the packages of the first format of `_PREFERENCE` that yielded any are kept:
+    a non-empty sqlite database wins over a leftover Berkeley DB `Packages`; an empty or
+    unreadable one (its problem is reported by the scan) leaves the older database in use,
+    so a failed migration never hides packages. Other packages pass through unchanged.
+    """
+    found: dict[str, set[str]] = {}
+    for p in packages:
+        folder, _, name = p.path.rpartition("/")
+        if p.ecosystem == RPM and name in _PREFERENCE:
+            found.setdefault(folder, set()).add(name)
+    keep = {folder: next(n for n in _PREFERENCE if n in names) for folder, names in found.items()}
+
+    def kept(p: Package) -> bool:
+        folder, _, name = p.path.rpartition("/")
+        return p.ecosystem != RPM or name not in _PREFERENCE or name == keep[folder]
+
+    return [p for p in packages if kept(p)]

@@ -11,6 +11,7 @@ from pathlib import Path
 from opencwpp.vuln.extract import REGISTRY
 from opencwpp.vuln.extract.base import OS_KINDS, PARSE_ERRORS, Extractor, Package
 from opencwpp.vuln.extract.osrelease import OS_RELEASE_PATHS, OsRelease, parse_os_release
+from opencwpp.vuln.extract.rpm import one_database
 from opencwpp.vuln.versions import ordering_of
 
 MAX_FILES = 2_000_000
@@ -26,6 +27,7 @@ class Inventory:
     os: OsRelease | None = None
     packages: list[Package] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    encrypted: list[str] = field(default_factory=list)  # volumes not readable without a key
 
 
 def extractors_for(path: str, executable: bool) -> list[Extractor]:
@@ -53,7 +55,8 @@ def _read_os(root: Path) -> OsRelease | None:
 def resolve_os_packages(inv: Inventory) -> None:
     """Turns dpkg/apk/rpm placeholders into the distribution's OSV ecosystem."""
     eco = inv.os.ecosystem if inv.os else ""
-    # Without a matching os-release the ecosystem has no release, so nothing matches.
+    # Without a matching os-release the ecosystem has no release, so nothing matches: the scan
+    # says so with an `os-no-advisory-source` finding (os_status.py), e.g. for CentOS.
     fallback = {"dpkg": "Debian", "apk": "Alpine", "rpm": "Red Hat"}
     inv.packages = [
         replace(p, ecosystem=eco if ordering_of(eco) == p.ecosystem else fallback[p.ecosystem])
@@ -92,6 +95,7 @@ def scan_tree(
             executable = bool(st.st_mode & 0o111)
             for extractor in extractors_for(rel, executable):
                 _run(extractor, full, rel, st.st_size, inv, layer_of)
+    inv.packages = one_database(inv.packages)
     resolve_os_packages(inv)
     return inv
 

@@ -1,121 +1,53 @@
 """Disk images (a raw volume, or an EBS snapshot read block by block) parsed in user space.
 
-The partition table (GPT, MBR) and the ext2/3/4 and XFS file systems are read with the `dissect`
-libraries; nothing is mounted or run. The walk lists every directory, but copies only the files
-an extractor reads (package databases, os-release, metadata, executables for build info) into
-a private temporary directory, where the ordinary extractors take over. Symlinks are never
-followed or created; names, counts and sizes are bounded like an archive's.
+The partition table (GPT, MBR), LVM2 logical volumes and the ext2/3/4 and XFS file systems are
+read with the `dissect` libraries (`volumes.py`); nothing is mounted or run. The root file
+system's /etc/fstab puts the other volumes at their mount points (`fstab.py`), so a /var or
+/usr on its own partition, logical volume or disk is read where the package databases expect
+it. The walk lists every directory, but copies only the files an extractor reads (package
+databases, os-release, metadata, executables for build info) into a private temporary
+directory, where the ordinary extractors take over. Symlinks are never followed or created;
+names, counts and sizes are bounded like an archive's.
 """
 
 from __future__ import annotations
 
 import shutil
 import stat
-import struct
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-from dissect.extfs import ExtFS  # type: ignore[import-untyped]
-from dissect.extfs.exceptions import Error as ExtError  # type: ignore[import-untyped]
-from dissect.volume.disk import Disk  # type: ignore[import-untyped]
-from dissect.volume.exceptions import Error as VolumeError  # type: ignore[import-untyped]
-from dissect.xfs import XFS  # type: ignore[import-untyped]
-from dissect.xfs.exceptions import Error as XfsError  # type: ignore[import-untyped]
+from typing import Any
 
 from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.extract.base import REGISTRY
 from opencwpp.vuln.extract.walk import Inventory, extractors_for, scan_tree, wanted
+from opencwpp.vuln.targets.fstab import MAX_FSTAB, Mount, parse_fstab
 from opencwpp.vuln.targets.safety import Budget
+from opencwpp.vuln.targets.volumes import FS_ERRORS, FileSystem, Stream, volumes
 
-# What dissect raises on a damaged structure (it has no single base class for all of it).
-FS_ERRORS: tuple[type[Exception], ...] = (
-    ExtError,
-    XfsError,
-    VolumeError,
-    EOFError,
-    ValueError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    struct.error,
-    NotImplementedError,
-    OSError,
-)
-_EXT_MAGIC_AT, _EXT_MAGIC = 1080, b"\x53\xef"
-_XFS_MAGIC = b"XFSB"
+__all__ = [
+    "FS_ERRORS",
+    "DisksRead",
+    "FileSystem",
+    "Stream",
+    "disk_inventory",
+    "disks_inventory",
+    "filesystems",
+    "layout",
+]
+
 _SKIP_TOP = {"proc", "sys", "dev", "run", "tmp"}
 _MAX_DEPTH = 64
 _MAX_FILE = max(e.max_bytes for e in REGISTRY.values())
 _CHUNK = 1024 * 1024
-
-
-class Stream(Protocol):
-    """A seekable binary reader: a file, a BytesIO, an EBS snapshot reader."""
-
-    def seek(self, offset: int, whence: int = 0, /) -> int: ...  # noqa: D102
-
-    def read(self, size: int = -1, /) -> bytes | None: ...  # noqa: D102
-
-
-@dataclass
-class FileSystem:
-    """One parsed file system: where it was found, its kind, and dissect's object."""
-
-    where: str
-    kind: str
-    fs: Any
-
-
-def _peek(fh: Stream, offset: int, size: int) -> bytes:
-    fh.seek(offset)
-    return fh.read(size) or b""
-
-
-def _open_fs(fh: Stream, where: str, problems: list[str]) -> FileSystem | None:
-    """The ext or XFS file system of `fh`; None (and a problem when damaged) otherwise."""
-    if _peek(fh, _EXT_MAGIC_AT, 2) == _EXT_MAGIC:
-        kind, opener = "ext4", ExtFS
-    elif _peek(fh, 0, 4) == _XFS_MAGIC:
-        kind, opener = "xfs", XFS
-    else:
-        return None
-    try:
-        fs = opener(fh)
-        _ = fs.root.filetype  # the root inode must be readable too
-    except FS_ERRORS as err:
-        problems.append(f"{where}: corrupt {kind} superblock or root ({err or type(err).__name__})")
-        return None
-    return FileSystem(where, kind, fs)
+_ROOT_MARKS = ("etc/fstab", "etc/os-release", "usr/lib/os-release")
 
 
 def filesystems(fh: Stream, label: str, problems: list[str]) -> list[FileSystem]:
-    """The ext/XFS file systems of a disk: per partition (GPT, MBR), or the whole device."""
-    found: list[FileSystem] = []
-    try:
-        disk = Disk(fh)
-        partitions = list(disk.partitions)
-    except FS_ERRORS:
-        partitions = []
-    for part in partitions:
-        where = f"{label} partition {part.number}"
-        try:
-            opened = _open_fs(part.open(), where, problems)
-        except FS_ERRORS as err:
-            problems.append(f"{where}: unreadable ({err or type(err).__name__})")
-            continue
-        if opened is not None:
-            found.append(opened)
-    if not found:
-        whole = _open_fs(fh, label, problems)
-        if whole is not None:
-            found.append(whole)
-    if not found:
-        why = "; ".join(problems) or "no partition table or file system recognised"
-        raise BadInputError(label, f"no readable ext4 or XFS file system ({why})")
-    return found
+    """The ext/XFS file systems of a disk (see `volumes.volumes`)."""
+    return volumes(fh, label, problems).filesystems
 
 
 def _entries(node: Any) -> Iterator[tuple[str, Any]]:
@@ -158,11 +90,23 @@ def _wanted_file(entry: Any, rel: str) -> tuple[bool, int]:
 
 
 def materialize_fs(
-    fs: FileSystem, dest: Path, budget: Budget, problems: list[str], label: str
+    fs: FileSystem,
+    dest: Path,
+    budget: Budget,
+    problems: list[str],
+    label: str,
+    at: str = "",
+    hidden: frozenset[str] = frozenset(),
+    origin: dict[str, str] | None = None,
 ) -> None:
-    """Copies the files the extractors read from `fs` into `dest` (no links followed)."""
+    """Copies the files the extractors read from `fs` into `dest` (no links followed).
+
+    `at` is the mount point (root-relative, '' for the root): paths are the merged view's.
+    Directories in `hidden` are other file systems' mount points, which cover them. `origin`
+    gets the disk of each file copied, by its path.
+    """
     seen: set[int] = set()
-    stack: list[tuple[Any, str, int]] = [(fs.fs.root, "", 0)]
+    stack: list[tuple[Any, str, int]] = [(fs.fs.root, at, 0)]
     while stack:
         node, rel_dir, depth = stack.pop()
         if node.inum in seen or depth > _MAX_DEPTH:
@@ -179,7 +123,8 @@ def materialize_fs(
             try:
                 kind = entry.filetype
                 if kind == stat.S_IFDIR:
-                    if not (depth == 0 and name in _SKIP_TOP):
+                    top = depth == 0 and not at and name in _SKIP_TOP
+                    if not top and rel not in hidden:
                         stack.append((entry, rel, depth + 1))
                     continue
                 if kind != stat.S_IFREG:
@@ -197,20 +142,140 @@ def materialize_fs(
                     continue  # the same path in an earlier file system wins
                 _copy(entry, out)
                 out.chmod(0o700 if mode & 0o111 else 0o600)
+                if origin is not None:
+                    origin[rel] = fs.disk
             except FS_ERRORS as err:
                 problems.append(f"{label}:/{rel}: unreadable ({err or type(err).__name__})")
 
 
-def disk_inventory(fh: Stream, inv: Inventory, label: str) -> Inventory:
-    """The packages of every ext/XFS file system on a disk, into `inv`.
+def _lookup(fs: FileSystem, path: str) -> Any | None:
+    """The regular file at `path` in `fs` (symlinks not followed), or None."""
+    node = fs.fs.root
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        node = next((e for n, e in _entries(node) if n == part), None)
+        want = stat.S_IFREG if i == len(parts) - 1 else stat.S_IFDIR
+        if node is None or node.filetype != want:
+            return None
+    return node
 
-    Raises BadInputError when no file system can be read; damaged files and directories are
-    problems of `inv`.
+
+def _root_of(found: list[FileSystem], problems: list[str]) -> FileSystem | None:
+    """The root file system: the first with an /etc/fstab, else the first with an os-release."""
+    for mark in _ROOT_MARKS:
+        for fs in found:
+            try:
+                if _lookup(fs, mark) is not None:
+                    return fs
+            except FS_ERRORS as err:
+                problems.append(f"{fs.where}:/{mark}: unreadable ({err or type(err).__name__})")
+    return None
+
+
+def _mounts(root: FileSystem, problems: list[str]) -> list[Mount]:
+    try:
+        node = _lookup(root, "etc/fstab")
+        if node is None:
+            return []
+        if int(node.size) > MAX_FSTAB:
+            problems.append(f"{root.where}:/etc/fstab: larger than {MAX_FSTAB} bytes, not read")
+            return []
+        text = node.open().read(MAX_FSTAB).decode("utf-8", "replace")
+    except FS_ERRORS as err:
+        problems.append(f"{root.where}:/etc/fstab: unreadable ({err or type(err).__name__})")
+        return []
+    return parse_fstab(text, f"{root.where}:/etc/fstab", problems)
+
+
+def layout(found: list[FileSystem], problems: list[str]) -> list[tuple[FileSystem, str]]:
+    """(file system, mount point) pairs in the order they are copied (earlier ones win a path).
+
+    First the root and its fstab mounts, then the file systems fstab does not name, at '/'.
+
+    An fstab entry naming no file system found (a disk not read, an unreadable or encrypted
+    volume, a device name we cannot map, one already mounted) is reported in `problems`.
+    UUIDs and labels are matched on every disk read; device names (/dev/nvme0n1p2) only on
+    the root's disk, and only when the root's own entry names it the same way: with the root
+    mounted by UUID, the disk's name is unknown.
     """
-    budget = Budget(label)
-    found = filesystems(fh, label, inv.problems)
+    root = _root_of(found, problems)
+    if root is None:
+        return [(fs, "") for fs in found]
+    placed: list[tuple[FileSystem, str]] = [(root, "")]
+    used = {id(root)}
+    mounts = _mounts(root, problems)
+    # A device name (/dev/xvdf1) is this disk's only when the root is named the same way.
+    ours = next((m.disk for m in mounts if m.mountpoint == ""), "")
+    for mount in mounts:
+        if not mount.mountpoint:
+            continue
+        match = None
+        if mount.key and mount.disk == (ours if mount.disk else ""):
+            on = [fs for fs in found if not mount.disk or fs.disk == root.disk]
+            match = next((fs for fs in on if mount.key in fs.keys), None)
+        if match is None or id(match) in used:
+            problems.append(
+                f"{root.where}:/etc/fstab: {mount.spec} (mounted at /{mount.mountpoint}) "
+                "matches no file system read, not scanned"
+            )
+            continue
+        placed.append((match, mount.mountpoint))
+        used.add(id(match))
+    return placed + [(fs, "") for fs in found if id(fs) not in used]
+
+
+def _hidden(placed: list[tuple[FileSystem, str]], at: str) -> frozenset[str]:
+    """The mount points below `at`: directories of the file system at `at` that are covered."""
+    return frozenset(m for _, m in placed if m and m != at and (not at or m.startswith(at + "/")))
+
+
+@dataclass
+class DisksRead:
+    """What `disks_inventory` could not read, per disk label, and the disk of each file."""
+
+    failed: dict[str, BadInputError] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)
+
+
+def disks_inventory(disks: Sequence[tuple[Stream, str]], inv: Inventory) -> DisksRead:
+    """The packages of several disks of one machine, as one root with fstab's mounts, into `inv`.
+
+    The root file system's fstab may name volumes on any of the disks (a /var on its own EBS
+    volume). A disk without a readable file system is in `failed` and the others are read
+    (when none is, `inv` is left as it was). Damaged files, unmappable fstab entries and
+    encrypted volumes are problems of `inv` (the encrypted ones also in `inv.encrypted`).
+    """
+    read = DisksRead()
+    found: list[FileSystem] = []
+    problems: list[str] = []
+    for fh, label in disks:
+        try:
+            volumes_found = volumes(fh, label, problems)
+        except BadInputError as err:
+            read.failed[label] = err
+            continue
+        found.extend(volumes_found.filesystems)
+        inv.encrypted.extend(volumes_found.encrypted)
+    inv.problems.extend(problems if found else [])
+    if not found:
+        return read
+    placed = layout(found, inv.problems)
+    budget = Budget(inv.target)
     with tempfile.TemporaryDirectory(prefix="cwpp-disk-") as tmp:
         root = Path(tmp)
-        for fs in found:
-            materialize_fs(fs, root, budget, inv.problems, fs.where)
-        return scan_tree(root, inv)
+        for fs, at in placed:
+            hidden = _hidden(placed, at) if at or fs is placed[0][0] else frozenset()
+            materialize_fs(fs, root, budget, inv.problems, fs.where, at, hidden, read.origin)
+        scan_tree(root, inv)
+    return read
+
+
+def disk_inventory(fh: Stream, inv: Inventory, label: str) -> Inventory:
+    """The packages of one disk's file systems, as one root with fstab's mounts, into `inv`.
+
+    Raises BadInputError when no file system can be read (see `disks_inventory`).
+    """
+    read = disks_inventory([(fh, label)], inv)
+    if label in read.failed:
+        raise read.failed[label]
+    return inv
