@@ -58,6 +58,15 @@ DJANGO_FIX = gzip.compress(
         }
     )
 )
+# A scratch-style image: a dpkg database copied in, no /etc/os-release to say which Debian.
+NO_OS = gzip.compress(
+    tar_bytes(
+        {
+            "var/lib/dpkg/status": b"Package: zlib1g\nStatus: install ok installed\n"
+            b"Version: 1:1.2.13.dfsg-1\nArchitecture: amd64\n\n"
+        }
+    )
+)
 MISMATCH = gzip.compress(tar_bytes({"app/a.txt": b"served bytes differ"}))
 TRUNCATED = gzip.compress(tar_bytes({f"{SITE}/Django-3.1.0.dist-info/METADATA": _meta("3.1.0")}))
 
@@ -177,7 +186,7 @@ def _manifest(layers: list[bytes], oci: bool = False) -> str:
 def registry(moto_endpoint: str) -> Iterator[dict[str, Any]]:
     """Repositories and images in moto; the proxy URL to give the scanner."""
     blobs = Blobs()
-    for layer in (BASE, DJANGO_OLD, DJANGO_FIX, MISMATCH, TRUNCATED):
+    for layer in (BASE, DJANGO_OLD, DJANGO_FIX, MISMATCH, TRUNCATED, NO_OS):
         blobs.data[sha(layer)] = layer
     blobs.corrupt.add(sha(MISMATCH))
     blobs.truncated.add(sha(TRUNCATED))
@@ -197,7 +206,7 @@ def registry(moto_endpoint: str) -> Iterator[dict[str, Any]]:
         ecr.put_image(**args)
         return sha(manifest)
 
-    for repo in ("cwpp/app", "cwpp/multi", "cwpp/broken"):
+    for repo in ("cwpp/app", "cwpp/multi", "cwpp/broken", "cwpp/noos"):
         ecr.create_repository(repositoryName=repo)
     digests["app:v1"] = put("cwpp/app", "v1", _manifest([BASE, DJANGO_OLD]))
     digests["app:v2"] = put("cwpp/app", "v2", _manifest([BASE, DJANGO_OLD, DJANGO_FIX], oci=True))
@@ -221,6 +230,7 @@ def registry(moto_endpoint: str) -> Iterator[dict[str, Any]]:
     digests["multi:latest"] = put("cwpp/multi", "latest", index)
     digests["multi:amd64"], digests["multi:arm64"] = amd64, arm64
     digests["broken:mismatch"] = put("cwpp/broken", "mismatch", _manifest([BASE, MISMATCH]))
+    digests["noos:latest"] = put("cwpp/noos", "latest", _manifest([NO_OS]))
     digests["broken:truncated"] = put("cwpp/broken", "truncated", _manifest([TRUNCATED]))
     # ECR's own scan of app:v1: basic findings, one of which our scan also finds.
     ecr.start_image_scan(repositoryName="cwpp/app", imageId={"imageDigest": digests["app:v1"]})
@@ -337,6 +347,14 @@ def test_ecr_images_pulled_scanned_and_keyed(
     assert truncated.error and sha(TRUNCATED) in truncated.error
     assert "interrupted" in truncated.error or "truncated" in truncated.error
     assert not mismatch.findings and not truncated.findings
+    # OS packages that no advisory source covers are a finding, not a clean bill of health;
+    # an image whose OS is known (app:v2, Debian 12 without EOL data loaded) has none.
+    noos = by[uid["noos:latest"]]
+    assert [(f.check_id, f.resource.uid) for f in noos.findings] == [
+        ("os-no-advisory-source", f"{uid['noos:latest']}#os")
+    ]
+    assert noos.findings[0].resource.name.startswith("operating system in cwpp/noos:latest@")
+    assert "1 OS packages" in noos.findings[0].status_reason
     assert "X-Amz" not in (mismatch.error + truncated.error)
     stored = {
         s.finding.resource.uid: s.lifecycle
@@ -362,8 +380,8 @@ def test_ecr_most_recent_only_and_plain_http_refused(
     detect_and_import(lake, _fixtures(tmp_path))
     ctx = AwsContext.create(endpoint_url=registry["proxy"])
     result = scan_ecr(lake, ctx, [REGION], images_per_repository=1)
-    assert len({s.image.repository.name for s in result.images}) == 3
-    assert len(result.images) == 3
+    assert len({s.image.repository.name for s in result.images}) == 4
+    assert len(result.images) == 4
     # Without an emulator endpoint, a loopback (plain HTTP) layer URL is refused.
     from opencwpp.vuln.cloud.ecr_registry import ImageError, layer_url_ok
 

@@ -40,6 +40,8 @@ from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.extract.walk import Inventory, scan_tree
 from opencwpp.vuln.findings import build_findings
 from opencwpp.vuln.match import AdvisoryIndex, match_packages
+from opencwpp.vuln.os_status import CHECKS as OS_CHECKS
+from opencwpp.vuln.os_status import os_findings
 from opencwpp.vuln.scan import save_packages
 from opencwpp.vuln.targets.image import LAYER_ERRORS, apply_layers
 
@@ -148,7 +150,7 @@ def _enrich(finding: Finding, image: Image, account_id: str) -> Finding:
         "region": image.repository.region,
     }
     ref = replace(_resource(image, account_id), uid=finding.resource.uid)
-    name = ev["package"]["name"]
+    name = ev["package"]["name"] if "package" in ev else "operating system"
     return replace(finding, resource=replace(ref, name=f"{name} in {image.label}"), evidence=ev)
 
 
@@ -177,6 +179,7 @@ def _scan_image(run: _Run, registry: Registry, image: Image) -> ImageScan:
         save_packages(run.lake, inv)
         hits = match_packages(run.index, inv.packages)
         findings = build_findings(run.lake, run.index, image.uid, KIND, hits, context)
+        findings += os_findings(run.lake, inv, image.uid, KIND)
         result.packages, result.problems, complete = len(inv.packages), inv.problems, True
     except ImageError as err:
         result.error = str(err)
@@ -188,7 +191,7 @@ def _scan_image(run: _Run, registry: Registry, image: Image) -> ImageScan:
     result.findings = [_enrich(f, image, account) for f in findings]
     prefix = f"{image.uid}#"
     # An image not fully read judges only what was found again: nothing is resolved unseen.
-    assessed = _previous(run.lake, prefix) if complete else set()
+    assessed = _previous(run.lake, prefix) | set(OS_CHECKS) if complete else set()
     save_findings(run.lake, run.run_id, result.findings, assessed, resource_prefix=prefix)
     return result
 
