@@ -9,8 +9,9 @@ rules (Sigma `correlation:`) run one query each through `sigma.correlation_alert
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -170,6 +171,23 @@ def _finding(rule: CompiledRule, parts: _RuleParts, group: dict[str, Any]) -> Fi
     )
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while alerts are built.
+
+    Tens of thousands of alert rows and findings are created and kept, which makes the
+    collector walk the growing heap again and again: it was 60% of the Python time of a run
+    (0.3 of 0.5 CPU s for 29,000 alerts). What it would find is collected once it is back on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def evaluate(
     lake: Lake,
     rules: Iterable[CompiledRule],
@@ -177,6 +195,16 @@ def evaluate(
     progress: Callable[[CompiledRule], None] | None = None,
 ) -> tuple[list[Finding], int]:
     """Findings of every rule over the stored events, and how many events matched in all."""
+    with _gc_paused():
+        return _evaluate(lake, rules, since, progress)
+
+
+def _evaluate(
+    lake: Lake,
+    rules: Iterable[CompiledRule],
+    since: datetime | None,
+    progress: Callable[[CompiledRule], None] | None,
+) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
     matched = 0
     if not lake.table_exists(EVENTS.name):

@@ -40,14 +40,23 @@ def _after(step: str) -> str:
     )
 
 
+# A CreateUser starts a chain when both later steps follow it in the window; every step of a
+# chain is flagged. Semi-joins (EXISTS) rather than joining the three steps into chains: the
+# same events, without the chains themselves (as many as creations x credentials x grants of
+# one user name: 490,000 rows on 1,000,000 generated events, 2.5 times the CPU).
 _SQL = (
     f"WITH iam AS ({_IAM}), "
     "created AS (SELECT * FROM iam WHERE event_name = 'CreateUser'), "
     "cred AS (SELECT * FROM iam WHERE event_name IN ('CreateAccessKey', 'CreateLoginProfile')), "
     f"adm AS (SELECT * FROM iam WHERE {_ADMIN}), "
-    "chains AS (SELECT c.event_id AS e1, k.event_id AS e2, a.event_id AS e3 FROM created AS c "
-    f"JOIN cred AS k ON {_after('k')} JOIN adm AS a ON {_after('a')}) "
-    "SELECT e1 AS event_id FROM chains UNION SELECT e2 FROM chains UNION SELECT e3 FROM chains"
+    "starts AS (SELECT c.event_id, c.event_time, c.target, c.acct FROM created AS c "
+    f"WHERE EXISTS (SELECT 1 FROM cred AS k WHERE {_after('k')}) "
+    f"AND EXISTS (SELECT 1 FROM adm AS a WHERE {_after('a')})) "
+    "SELECT event_id FROM starts "
+    "UNION SELECT k.event_id FROM cred AS k "
+    f"WHERE EXISTS (SELECT 1 FROM starts AS c WHERE {_after('k')}) "
+    "UNION SELECT a.event_id FROM adm AS a "
+    f"WHERE EXISTS (SELECT 1 FROM starts AS c WHERE {_after('a')})"
 )
 
 NEW_ADMIN_USER = StatefulDetection(
