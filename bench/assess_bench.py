@@ -9,6 +9,11 @@ the process's peak RSS. Target: the full assessment on DuckDB in under 10 second
 
     python bench/assess_bench.py                       # 1,000,000 resources
     python bench/assess_bench.py --resources 50000     # a quick run
+    python bench/assess_bench.py --keep DIR            # build the lake in DIR once, reuse it
+
+With `--keep`, the freshly loaded DuckDB lake (no findings yet) is kept as DIR/lake.duckdb
+and later invocations with the same DIR copy it instead of generating the estate again, so
+every set of runs still starts from a first run.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -212,6 +218,39 @@ def _report(name: str, runs: list[dict[str, Any]]) -> None:
     print("  ten slowest checks (last run, s): " + ", ".join(f"{c} {s:.2f}" for c, s in slow))
 
 
+def _counts(path: Path, catalog: dict[str, Table]) -> dict[str, int]:
+    """Rows per table of a kept lake (its tables of the catalog: what `load_duckdb` loaded)."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        return {
+            n: int(conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0])  # type: ignore[index]
+            for n in names
+            if n in catalog
+        }
+
+
+def _build(
+    duck: Path, resources: int, accounts: int, pool: list[str], catalog: dict[str, Table]
+) -> dict[str, int]:
+    """Generates the estate and loads it into a new DuckDB lake at `duck`; returns its counts."""
+    folder = duck.parent
+    started = time.perf_counter()
+    files = expand(plan(templates(), resources, accounts), pool, folder)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    counts = load_duckdb(duck, files, catalog)
+    loaded = time.perf_counter() - started
+    for path in files.values():
+        path.unlink()
+    inventory = sum(n for t, n in counts.items() if not t.startswith("cwpp_"))
+    print(
+        f"estate: {inventory} resources (aws_*/azure_* rows) in {accounts} accounts, "
+        f"{sum(counts.values())} rows in {len(counts)} tables; generated in {generated:.1f} s, "
+        f"loaded into DuckDB in {loaded:.1f} s ({sum(counts.values()) / loaded:.0f} rows/s)"
+    )
+    return counts
+
+
 def main() -> None:
     """Builds the estate, loads both backends, assesses each in a fresh process."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -219,6 +258,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=0, help="default: 1 per 10,000 resources")
     parser.add_argument("--runs", type=int, default=3, help="first run, then steady state")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--keep", metavar="DIR", help="keep the loaded lake in DIR; reuse it")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -228,21 +268,17 @@ def main() -> None:
     pool = [f"{100_000_000_000 + i * 7919}" for i in range(accounts)]
     catalog = lake_tables()
     with tempfile.TemporaryDirectory(prefix="cwpp-assess-bench-") as tmp:
-        started = time.perf_counter()
-        files = expand(plan(templates(), args.resources, accounts), pool, Path(tmp))
-        generated = time.perf_counter() - started
         duck = Path(tmp) / "lake.duckdb"
-        started = time.perf_counter()
-        counts = load_duckdb(duck, files, catalog)
-        loaded = time.perf_counter() - started
-        for path in files.values():
-            path.unlink()
-        inventory = sum(n for t, n in counts.items() if not t.startswith("cwpp_"))
-        print(
-            f"estate: {inventory} resources (aws_*/azure_* rows) in {accounts} accounts, "
-            f"{sum(counts.values())} rows in {len(counts)} tables; generated in {generated:.1f} s, "
-            f"loaded into DuckDB in {loaded:.1f} s ({sum(counts.values()) / loaded:.0f} rows/s)"
-        )
+        kept = Path(args.keep) / "lake.duckdb" if args.keep else None
+        if kept is not None and kept.exists():
+            shutil.copyfile(kept, duck)
+            counts = _counts(duck, catalog)
+            print(f"estate: reusing {kept} (copied)")
+        else:
+            counts = _build(duck, args.resources, accounts, pool, catalog)
+            if kept is not None:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(duck, kept)
         biggest = sorted(counts.items(), key=lambda kv: -kv[1])[:8]
         print("  largest tables: " + ", ".join(f"{t} {n}" for t, n in biggest))
         print(f"  machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")

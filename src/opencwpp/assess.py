@@ -29,7 +29,7 @@ from opencwpp.checks.engine import (
     unassessable,
 )
 from opencwpp.checks.views import builtin_views, names_with_views
-from opencwpp.core.errors import UsageError
+from opencwpp.core.errors import CheckDefinitionError, UsageError
 from opencwpp.core.models import Finding, Severity, Status
 from opencwpp.findings import Mutelist, finish_run, load_run_findings, start_run
 from opencwpp.findings.lifecycle import save_staged
@@ -145,40 +145,70 @@ class _Tally:
         self.done += 1
 
 
+Job = tuple[Check, int]
+
+
 def _run_selects(
-    lake: Lake, stage: Stage, jobs: list[tuple[Check, int, str]], tally: _Tally
-) -> dict[str, float]:
-    """Runs the checks' staging SELECTs, on several connections when the stage is shared."""
+    lake: Lake, stage: Stage, jobs: list[Job], shared: dict[str, str], tally: _Tally
+) -> tuple[dict[str, float], list[Job]]:
+    """Stages the checks' rows by their SQL, on several connections when the stage is shared.
+
+    Each job renders its check's staging SELECT where it runs (sqlglot parses in Python, a few
+    ms a check, while other connections execute theirs). Returns seconds per check, and the
+    checks whose output columns only running them would tell (left to `run_check`). A check
+    definition error is raised for the first such check in run order.
+    """
     seconds: dict[str, float] = {}
+    twins: list[Job] = []
     if not stage.shared:
-        for check, index, select in jobs:
+        for check, index in jobs:
+            select = staged_select(check, lake.dialect, index, shared)
+            if select is None:
+                twins.append((check, index))
+                continue
             tally.step(check.id)
             started = time.perf_counter()
             stage.add_select(check.id, index, select)
             seconds[check.id] = time.perf_counter() - started
-        return seconds
+        return seconds, twins
     local = threading.local()
     opened: list[Lake] = []
 
-    def run(job: tuple[Check, int, str]) -> float:
+    def run(job: Job) -> float | CheckDefinitionError | None:
+        started = time.perf_counter()
+        try:
+            select = staged_select(job[0], lake.dialect, job[1], shared)
+        except CheckDefinitionError as err:
+            return err
+        if select is None:
+            return None
         if not hasattr(local, "lake"):
             local.lake = Lake.open(lake.url)  # the same DuckDB instance: it sees the stage
             local.lake.execute("SET preserve_insertion_order = false")
             opened.append(local.lake)
-        started = time.perf_counter()
-        stage.add_select(job[0].id, job[1], job[2], local.lake)
+        stage.add_select(job[0].id, job[1], select, local.lake)
         return time.perf_counter() - started
 
+    errors: dict[int, CheckDefinitionError] = {}
     try:
         with ThreadPoolExecutor(stage.workers, thread_name_prefix="cwpp-check") as pool:
-            futures = {pool.submit(run, job): job[0] for job in jobs}
+            futures = {pool.submit(run, job): job for job in jobs}
             for future in as_completed(futures):
-                seconds[futures[future].id] = future.result()
-                tally.step(futures[future].id)
+                check, index = futures[future]
+                outcome = future.result()
+                if isinstance(outcome, CheckDefinitionError):
+                    errors[index] = outcome
+                elif outcome is None:
+                    twins.append((check, index))
+                else:
+                    seconds[check.id] = outcome
+                    tally.step(check.id)
     finally:
         for opened_lake in opened:
             opened_lake.close()
-    return seconds
+    if errors:
+        raise errors[min(errors)]
+    return seconds, sorted(twins, key=lambda job: job[1])
 
 
 def _read_by_many(checks: Iterable[Check]) -> list[str]:
@@ -193,22 +223,21 @@ def _stage_checks(lake: Lake, stage: Stage, checks: list[Check], tally: _Tally) 
     present = names_with_views(lake)
     cannot_run = {c.id: unassessable(lake, c, present) for c in checks}
     shared = stage.materialize(_read_by_many([c for c in checks if cannot_run[c.id] is None]))
-    rows: list[CheckRow] = []
     python: list[tuple[int, list[Finding]]] = []
-    jobs: list[tuple[Check, int, str]] = []
+    jobs: list[Job] = []
     for index, check in enumerate(checks):
         cannot = cannot_run[check.id]
-        select = None if cannot is not None else staged_select(check, lake.dialect, index, shared)
         if cannot is not None:
             python.append((index, [cannot]))
             tally.step(check.id)
-        elif select is None:  # output columns unknown until run: the Python twin
-            python.append((index, run_check(lake, check, present)))
-            tally.step(check.id)
         else:
-            jobs.append((check, index, select))
-        rows.append(_check_row(check, index, select is not None))
-    seconds = _run_selects(lake, stage, jobs, tally)
+            jobs.append((check, index))
+    seconds, twins = _run_selects(lake, stage, jobs, shared, tally)
+    for check, index in twins:  # output columns unknown until run: the Python twin
+        python.append((index, run_check(lake, check, present)))
+        tally.step(check.id)
+    staged = {c.id for c in checks if cannot_run[c.id] is None} - {c.id for c, _ in twins}
+    rows = [_check_row(check, index, check.id in staged) for index, check in enumerate(checks)]
     stage.add_findings(python)
     stage.add_checks(rows)
     stage.seal()

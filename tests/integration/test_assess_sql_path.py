@@ -305,6 +305,37 @@ def test_sql_path_equals_python_path_over_three_runs(
     assert any(row[2] == "Renamed check" for row in stored)
 
 
+def test_gone_findings_keep_the_metadata_they_were_judged_with(
+    lake_pair: tuple[Lake, Lake], tmp_path: Path
+) -> None:
+    # Run 2 renames a check and deletes resources: the findings judged now take the new
+    # title, the gone ones keep the old (`cwpp_check_meta` holds the check's current one).
+    py, sql = lake_pair
+    _load(py, 1)
+    _load(sql, 1)
+    checks = _checks(sql, tmp_path)
+    at = next(i for i, c in enumerate(checks) if c.id == "s3_bucket_public_acl")
+    old_title = checks[at].meta.title
+    for version in (1, 2):
+        if version == 2:
+            _load(py, version)
+            _load(sql, version)
+            meta = checks[at].meta.model_copy(update={"title": "Renamed", "remediation": "New."})
+            checks[at] = replace(checks[at], meta=meta)
+        mutelist = _mutelist(version)
+        assert assess(sql, checks, mutelist).lifecycle_counts == _python_run(py, checks, mutelist)
+        assert _snapshot(sql) == _snapshot(py), f"run {version}"
+    titles = {
+        (r["title"], r["status_reason"] == "the resource is no longer present")
+        for r in sql.query(
+            "SELECT title, status_reason FROM cwpp_findings WHERE check_id = 's3_bucket_public_acl'"
+        )
+    }
+    # (A gone finding that passed stays as it was, with the old title too.)
+    assert {("Renamed", False), (old_title, True)} <= titles
+    assert ("Renamed", True) not in titles
+
+
 def test_gating_counts_survive_a_closed_lake(tmp_path: Path) -> None:
     lake = Lake.open(f"duckdb://{tmp_path / 'lake.duckdb'}")
     _load(lake, 1)
@@ -363,15 +394,47 @@ def test_duplicate_rows_keep_the_failing_one_and_bad_status_names_the_check(
         assess(lake, [load_check(folder)])
 
 
-def test_lakes_made_before_keep_working(tmp_path: Path) -> None:
-    """A DuckDB lake whose findings tables were created with primary keys (older opencwpp)."""
-    from opencwpp.findings.tables import OWN_TABLES
+@pytest.fixture(params=["duckdb", "postgres"])
+def old_lake_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty lake on each backend, for the old layout to be written into."""
+    if request.param == "duckdb":
+        yield f"duckdb://{tmp_path / 'old.duckdb'}"
+        return
+    schema = f"cwpp_test_{uuid.uuid4().hex[:12]}"
+    yield f"{request.getfixturevalue('postgres_url')}?schema={schema}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
-    with Lake.open(f"duckdb://{tmp_path / 'old.duckdb'}") as lake:
-        lake.ensure_tables(OWN_TABLES)
+
+def test_lakes_made_before_keep_working(old_lake_url: str, tmp_path: Path) -> None:
+    """A lake from older opencwpp: primary keys, and `cwpp_findings` a table of its own.
+
+    Its findings (every field on every row) become `cwpp_finding_state` as they are, read the
+    same through the view, and take their check's metadata once judged again.
+    """
+    from opencwpp.findings.tables import FINDINGS, HISTORY, RUNS
+
+    with Lake.open(old_lake_url) as lake:
+        lake.ensure_tables([RUNS, FINDINGS, HISTORY])  # the old layout
         _load(lake, 1)
         checks = _checks(lake, tmp_path)
+        kept = [c for c in checks if c.id == "ec2_security_group_open_ssh"]
+        findings = run_check(lake, kept[0], names_with_views(lake))
+        old = [replace(f, title="Old title") for f in findings]
+        with lake.transaction():
+            lake.insert_rows(FINDINGS, [_old_row(f) for f in old])
+        assert {r["title"] for r in lake.query("SELECT title FROM cwpp_findings")} == {"Old title"}
         first = assess(lake, checks)
+        assert "cwpp_finding_state" in lake.table_names()
+        titles = {r["title"] for r in lake.query("SELECT DISTINCT title FROM cwpp_findings")}
+        assert "Old title" not in titles and kept[0].meta.title in titles
+        # The old rows were found again (not new), and no field came back NULL.
+        assert first.lifecycle_counts["OPEN"] > 0
+        nulls = lake.query(
+            "SELECT count(*) AS n FROM cwpp_findings WHERE title IS NULL OR severity IS NULL "
+            "OR remediation IS NULL OR compliance IS NULL OR severity_rank IS NULL"
+        )
+        assert nulls[0]["n"] == 0
         _load(lake, 2)
         second = assess(lake, checks)
         assert first.lifecycle_counts["NEW"] > 0 and second.lifecycle_counts["OPEN"] > 0
@@ -379,3 +442,31 @@ def test_lakes_made_before_keep_working(tmp_path: Path) -> None:
             "SELECT count(DISTINCT finding_id) AS d, count(*) AS n FROM cwpp_findings"
         )
         assert stored[0]["d"] == stored[0]["n"] > 0
+
+
+def _old_row(f: Any) -> dict[str, Any]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return {
+        "finding_id": f.id,
+        "check_id": f.check_id,
+        "title": f.title,
+        "pillar": f.pillar.value,
+        "severity": f.severity.value,
+        "severity_rank": f.severity.rank,
+        "status": f.status.value,
+        "status_reason": f.status_reason,
+        "lifecycle": "NEW" if f.status.value == "FAIL" else None,
+        "resource_uid": f.resource.uid,
+        "resource_type": f.resource.type,
+        "account_id": f.resource.account_id,
+        "region": f.resource.region,
+        "resource_name": f.resource.name,
+        "resource_tags": f.resource.tags,
+        "evidence": f.evidence,
+        "remediation": f.remediation,
+        "compliance": f.compliance,
+        "mitre_attack": list(f.mitre_attack),
+        "first_seen": now,
+        "last_seen": now,
+        "last_run_id": "old",
+    }

@@ -12,6 +12,12 @@ rewritten: one outer join of the staged findings with the stored ones finds what
 changed and what is gone (`cwpp_stage_delta`, small in a steady state); then every judged
 finding gets its last_seen, the changed and gone ones their new state, and only new ones are
 inserted. A column store writes a million wide rows far slower than it updates two columns.
+When the lake holds no finding of the run's checks yet (a first assessment), every staged
+finding is new: they are inserted straight from the stage, without the join.
+
+What a check shares with its findings (title, severity, remediation ...) goes once per check to
+`cwpp_check_meta` and stays NULL on the rows (`findings.tables`); a gone finding keeps the
+metadata it was last judged with, copied onto its row when its check's metadata changes.
 """
 
 from __future__ import annotations
@@ -26,21 +32,22 @@ from opencwpp.findings.staging import (
     evidence_sql,
     finding_id_sql,
 )
-from opencwpp.findings.tables import FINDINGS, GONE_REASON, HISTORY, NEW, OPEN, RESOLVED
+from opencwpp.findings.tables import (
+    CHECK_META,
+    FINDING_STATE,
+    FINDINGS,
+    GONE_REASON,
+    HISTORY,
+    META_COLUMNS,
+    NEW,
+    OPEN,
+    RESOLVED,
+)
 from opencwpp.lake.lake import Lake
 
 DELTA = "cwpp_stage_delta"
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
-_META = (
-    "title",
-    "pillar",
-    "severity",
-    "severity_rank",
-    "resource_type",
-    "remediation",
-    "compliance",
-    "mitre_attack",
-)
+_META = META_COLUMNS
 
 
 def _json_differs(left: str, right: str, dialect: str) -> str:
@@ -70,7 +77,7 @@ def _delta_sql(dialect: str, now: str, scope: str) -> str:
         "SELECT finding_id, check_id, COALESCE(account_id, '') AS account_id, "
         "COALESCE(region, '') AS region, resource_uid, status, status_reason, lifecycle, "
         "first_seen, resolved_at, resource_name, resource_tags "
-        f"FROM {FINDINGS.name} WHERE check_id IN ({scope})"
+        f"FROM {FINDING_STATE.name} WHERE check_id IN ({scope})"
     )
     on = " AND ".join(
         f"p.{c} = s.{c}" for c in ("check_id", "resource_uid", "account_id", "region")
@@ -107,43 +114,61 @@ def _delta_sql(dialect: str, now: str, scope: str) -> str:
     )
 
 
-def _apply_sql(dialect: str, now: str, run: str, scope: str, kinds: dict[str, int]) -> list[str]:
-    target = FINDINGS.name
-    gone = f"SELECT finding_id FROM {DELTA} WHERE kind = 'gone'"
-    meta_differs = " OR ".join(
-        _json_differs(f"{target}.{c}", f"c.{c}", dialect)
+def _meta_sql(dialect: str, scope: str, gone: str, kinds: dict[str, int]) -> list[str]:
+    """The run's checks' metadata into `cwpp_check_meta`, kept by the gone findings."""
+    target, meta = FINDING_STATE.name, CHECK_META.name
+    differs = " OR ".join(
+        _json_differs(f"m.{c}", f"c.{c}", dialect)
         if c in ("compliance", "mitre_attack")
-        else f"{target}.{c} IS DISTINCT FROM c.{c}"
+        else f"m.{c} IS DISTINCT FROM c.{c}"
         for c in _META
     )
-    meta = ", ".join(f"{c} = c.{c}" for c in _META)
-    columns = ", ".join(f'"{c}"' for c in FINDINGS.column_names)
-    new_rows = (
-        "d.finding_id, d.check_id, c.title, c.pillar, c.severity, c.severity_rank, d.status, "
-        "d.reason, d.lifecycle, d.resource_uid, c.resource_type, d.account_id, d.region, "
-        f"d.resource_name, d.resource_tags, {evidence_sql(dialect, 'd.detail')}, c.remediation, "
-        f"c.compliance, c.mitre_attack, d.first_seen, {now}, d.resolved_at, {run}"
+    columns = ", ".join(("check_id", *_META))
+    # A gone finding is not judged again: it keeps the metadata it was judged with.
+    keep = (
+        f"UPDATE {target} SET {', '.join(f'{c} = o.{c}' for c in _META)} "
+        f"FROM (SELECT m.* FROM {meta} AS m JOIN {CHECKS_STAGE.name} AS c "
+        f"ON c.check_id = m.check_id WHERE {differs}) AS o "
+        f"WHERE {target}.check_id = o.check_id AND {target}.title IS NULL "
+        f"AND {target}.finding_id IN ({gone})"
     )
-    history = "finding_id, check_id, status, lifecycle, severity"
+    return [
+        *([keep] if kinds["gone"] else []),
+        f"DELETE FROM {meta} WHERE check_id IN ({scope})",
+        f"INSERT INTO {meta} ({columns}) SELECT {columns} FROM {CHECKS_STAGE.name}",
+    ]
+
+
+def _apply_sql(dialect: str, now: str, run: str, scope: str, kinds: dict[str, int]) -> list[str]:
+    target = FINDING_STATE.name
+    gone = f"SELECT finding_id FROM {DELTA} WHERE kind = 'gone'"
+    # Rows carrying metadata of their own (saved as `Finding` objects, or a lake from before
+    # `cwpp_check_meta`) take their check's, as every finding judged now does.
+    own_meta = " OR ".join(f"{target}.{c} IS NOT NULL" for c in _META)
+    unset = ", ".join(f"{c} = NULL" for c in _META)
+    columns = ", ".join(f'"{c}"' for c in FINDING_STATE.column_names if c not in _META)
+    new_rows = (
+        "d.finding_id, d.check_id, d.status, d.reason, d.lifecycle, d.resource_uid, "
+        f"d.account_id, d.region, d.resource_name, d.resource_tags, "
+        f"{evidence_sql(dialect, 'd.detail')}, d.first_seen, {now}, d.resolved_at, {run}"
+    )
     if dialect == "postgres":
         # PostgreSQL writes a whole new row version per UPDATE: one pass sets last_seen and
-        # the check's current title, severity, remediation … (a change is rare, a pass dear).
+        # drops any metadata of the row's own (a pass is dear, more columns in it are not).
         seen = (
-            f"UPDATE {target} SET last_seen = {now}, last_run_id = {run}, {meta} "
-            f"FROM {CHECKS_STAGE.name} AS c WHERE {target}.check_id = c.check_id "
-            f"AND {target}.finding_id NOT IN ({gone})"
+            f"UPDATE {target} SET last_seen = {now}, last_run_id = {run}, {unset} "
+            f"WHERE check_id IN ({scope}) AND finding_id NOT IN ({gone})"
         )
         metadata = []
     else:
-        # DuckDB updates two narrow columns in place; comparing the wide ones is a cheap scan.
+        # DuckDB updates two narrow columns in place; the metadata ones are NULL, a cheap scan.
         seen = (
             f"UPDATE {target} SET last_seen = {now}, last_run_id = {run} "
             f"WHERE check_id IN ({scope}) AND finding_id NOT IN ({gone})"
         )
         metadata = [
-            f"UPDATE {target} SET {meta} FROM {CHECKS_STAGE.name} AS c "
-            f"WHERE {target}.check_id = c.check_id AND {target}.last_run_id = {run} "
-            f"AND ({meta_differs}) AND {target}.finding_id NOT IN ({gone})"
+            f"UPDATE {target} SET {unset} WHERE check_id IN ({scope}) "
+            f"AND last_run_id = {run} AND ({own_meta}) AND finding_id NOT IN ({gone})"
         ]
     changed = (
         f"UPDATE {target} SET status = d.status, status_reason = d.reason, "
@@ -160,19 +185,18 @@ def _apply_sql(dialect: str, now: str, run: str, scope: str, kinds: dict[str, in
         "AND d.kind = 'gone' AND d.old_status = 'FAIL'"
     )
     insert_new = (
-        f"INSERT INTO {target} ({columns}) SELECT {new_rows} FROM {DELTA} AS d "
-        f"JOIN {CHECKS_STAGE.name} AS c ON c.check_id = d.check_id WHERE d.kind = 'new'"
+        f"INSERT INTO {target} ({columns}) SELECT {new_rows} FROM {DELTA} AS d WHERE d.kind = 'new'"
     )
     # (A statement with nothing to do still scans: in a steady state most have nothing.)
     return [
         # Every finding judged now was last seen now, with its check's current metadata.
         seen,
         *metadata,
+        *_meta_sql(dialect, scope, gone, kinds),
         *([changed] if kinds["seen"] else []),
         *([gone_now] if kinds["gone"] else []),
         *([insert_new] if kinds["new"] else []),
-        f"INSERT INTO {HISTORY.name} (run_id, seen_at, {history}) "
-        f"SELECT {run}, {now}, {history} FROM {target} WHERE check_id IN ({scope})",
+        _history_sql(now, run, scope),
     ]
 
 
@@ -182,21 +206,74 @@ def _kinds(lake: Lake) -> dict[str, int]:
     return {"new": 0, "seen": 0, "gone": 0} | {str(r["kind"]): int(r["n"]) for r in rows}
 
 
-def _duplicated(lake: Lake, scope: str, staged: int, kinds: dict[str, int]) -> bool:
+def _stored(lake: Lake, scope: str) -> int:
+    """How many findings of the run's checks the lake holds."""
+    rows = lake.query(f"SELECT count(*) AS n FROM {FINDING_STATE.name} WHERE check_id IN ({scope})")
+    return int(rows[0]["n"])
+
+
+def _twice_sql(dialect: str, table: str, key: str, where: str = "TRUE") -> str:
+    """SQL counting the values of `key` (columns) that occur twice among `table`'s rows.
+
+    On DuckDB a 64-bit hash of the key groups first, much faster than the texts; its string
+    hash collides now and then, so the few hashes seen twice are checked on the key itself.
+    """
+    if dialect != "duckdb":
+        return (
+            f"SELECT count(*) AS n FROM (SELECT {key} FROM {table} WHERE {where} "
+            f"GROUP BY {key} HAVING count(*) > 1) AS d"
+        )
+    hashed = f"hash({key})"
+    twice = (
+        f"SELECT h FROM (SELECT {hashed} AS h FROM {table} WHERE {where} GROUP BY h "
+        "HAVING count(*) > 1) AS t"
+    )
+    return (
+        f"SELECT count(*) AS n FROM (SELECT {key} FROM {table} WHERE {where} "
+        f"AND {hashed} IN ({twice}) GROUP BY {key} HAVING count(*) > 1) AS d"
+    )
+
+
+def _duplicated(lake: Lake, stored: int, staged: int, kinds: dict[str, int]) -> bool:
     """Whether the staged findings hold a finding twice, read off the delta at no extra pass.
 
     Every staged row that is not new matched exactly one stored finding, and every stored
     finding that is not gone matched at least one staged row: the two counts differ exactly
     when a known finding was staged twice. New ones are checked among themselves.
     """
-    rows = lake.query(
-        f"SELECT (SELECT count(*) FROM {FINDINGS.name} WHERE check_id IN ({scope})) AS stored, "
-        f"(SELECT count(*) FROM (SELECT finding_id FROM {DELTA} WHERE kind = 'new' "
-        "GROUP BY finding_id HAVING count(*) > 1) AS d) AS twice"
+    rows = lake.query(_twice_sql(lake.dialect, DELTA, "finding_id", "kind = 'new'"))
+    new, gone = kinds["new"], kinds["gone"]
+    return bool(rows[0]["n"]) or staged - new != stored - gone
+
+
+def _staged_twice(lake: Lake) -> bool:
+    """Whether a finding was staged twice (a check bug), by what its id is a hash of."""
+    key = "check_id, account_id, region, resource_uid"
+    return bool(lake.query(_twice_sql(lake.dialect, STAGED, key))[0]["n"])
+
+
+def _first_sql(dialect: str, now: str, run: str) -> str:
+    """Inserts every staged finding as new: the run's checks have no stored finding yet.
+
+    What the delta would compute for a finding it cannot match, without the outer join and
+    the table in between (a first assessment stores millions of new findings).
+    """
+    columns = ", ".join(f'"{c}"' for c in FINDING_STATE.column_names if c not in _META)
+    fid = finding_id_sql(dialect, "s.check_id", "s.account_id", "s.region", "s.resource_uid")
+    return (
+        f"INSERT INTO {FINDING_STATE.name} ({columns}) SELECT {fid}, s.check_id, s.status, "
+        f"COALESCE(s.status_reason, s.detail), CASE WHEN s.status = 'FAIL' THEN '{NEW}' END, "
+        "s.resource_uid, s.account_id, s.region, s.resource_name, s.resource_tags, "
+        f"{evidence_sql(dialect, 's.detail')}, {now}, {now}, NULL, {run} FROM {STAGED} AS s"
     )
-    row = rows[0]
-    stored, new, gone = int(row["stored"]), kinds["new"], kinds["gone"]
-    return bool(row["twice"]) or staged - new != stored - gone
+
+
+def _history_sql(now: str, run: str, scope: str) -> str:
+    history = "finding_id, check_id, status, lifecycle, severity"
+    return (
+        f"INSERT INTO {HISTORY.name} (run_id, seen_at, {history}) "
+        f"SELECT {run}, {now}, {history} FROM {FINDINGS.name} WHERE check_id IN ({scope})"
+    )
 
 
 def save_staged(
@@ -219,22 +296,33 @@ def save_staged(
             lake.execute("SET LOCAL enable_mergejoin = off")
             lake.execute("SET LOCAL work_mem = '256MB'")
         lake.execute(f"DROP TABLE IF EXISTS {DELTA}")
-        lake.execute(_delta_sql(lake.dialect, stamp, scope))
-        kinds = _kinds(lake)
-        if _duplicated(lake, scope, staged, kinds):
-            stage.deduplicate()
-            lake.execute(f"DROP TABLE {DELTA}")
+        stored = _stored(lake, scope)
+        if stored == 0:  # a first assessment (of these checks): every finding is new
+            if _staged_twice(lake):
+                stage.deduplicate()
+            lake.execute(_first_sql(lake.dialect, stamp, run))
+            statements = [
+                *_meta_sql(lake.dialect, scope, "", {"gone": 0}),
+                _history_sql(stamp, run, scope),
+            ]
+        else:
             lake.execute(_delta_sql(lake.dialect, stamp, scope))
             kinds = _kinds(lake)
-        for statement in _apply_sql(lake.dialect, stamp, run, scope, kinds):
+            if _duplicated(lake, stored, staged, kinds):
+                stage.deduplicate()
+                lake.execute(f"DROP TABLE {DELTA}")
+                lake.execute(_delta_sql(lake.dialect, stamp, scope))
+                kinds = _kinds(lake)
+            statements = _apply_sql(lake.dialect, stamp, run, scope, kinds)
+        for statement in statements:
             lake.execute(statement)
         rows = lake.query(
-            f"SELECT lifecycle, count(*) AS n FROM {FINDINGS.name} "
+            f"SELECT lifecycle, count(*) AS n FROM {FINDING_STATE.name} "
             f"WHERE last_run_id = {run} AND lifecycle IS NOT NULL GROUP BY lifecycle"
         )
-        lake.execute(f"DROP TABLE {DELTA}")
+        lake.execute(f"DROP TABLE IF EXISTS {DELTA}")
     if lake.dialect == "postgres":
-        lake.execute(f"ANALYZE {FINDINGS.name}")  # the planner's estimates for the next run
+        lake.execute(f"ANALYZE {FINDING_STATE.name}")  # the planner's estimates for the next run
     counts = {NEW: 0, OPEN: 0, RESOLVED: 0}
     counts.update({row["lifecycle"]: int(row["n"]) for row in rows})
     return counts

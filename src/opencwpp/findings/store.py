@@ -17,6 +17,7 @@ from typing import Any
 from opencwpp.core.models import Finding, Status
 from opencwpp.findings.read import jsonable
 from opencwpp.findings.tables import (
+    FINDING_STATE,
     FINDINGS,
     GONE_REASON,
     HISTORY,
@@ -24,6 +25,7 @@ from opencwpp.findings.tables import (
     OPEN,
     RESOLVED,
     RUNS,
+    findings_view_sql,
     own_tables,
 )
 from opencwpp.lake.lake import Lake
@@ -34,17 +36,25 @@ def _now() -> datetime:
 
 
 def ensure_own_tables(lake: Lake) -> None:
-    """Creates our tables if missing.
+    """Creates our tables and the view `cwpp_findings` if missing.
 
-    On PostgreSQL `cwpp_findings` leaves half of each page free: every assessment updates
+    A lake made before the view existed has `cwpp_findings` as a table with every field on
+    every row: it becomes `cwpp_finding_state` as it is (rows with their metadata keep it).
+    On PostgreSQL `cwpp_finding_state` leaves half of each page free: every assessment updates
     every finding (last seen), and an update that fits in its page skips the index (a HOT
-    update), three times faster. (`ALTER TABLE cwpp_findings SET (fillfactor = 50)` and
-    `VACUUM FULL cwpp_findings` give a lake made before this the same.)
+    update), three times faster. (`ALTER TABLE cwpp_finding_state SET (fillfactor = 50)` and
+    `VACUUM FULL cwpp_finding_state` give a lake made before this the same.)
     """
-    created = FINDINGS.name not in lake.table_names()
+    names = lake.table_names()
+    if FINDINGS.name in names and FINDING_STATE.name not in names:
+        lake.execute(f"ALTER TABLE {FINDINGS.name} RENAME TO {FINDING_STATE.name}")
+        names = lake.table_names()
+    created = FINDING_STATE.name not in names
     lake.ensure_tables(own_tables(lake.dialect))
     if created and lake.dialect == "postgres":
-        lake.execute(f"ALTER TABLE {FINDINGS.name} SET (fillfactor = 50)")
+        lake.execute(f"ALTER TABLE {FINDING_STATE.name} SET (fillfactor = 50)")
+    if FINDINGS.name not in names:
+        lake.execute(findings_view_sql())
 
 
 def start_run(lake: Lake, kind: str) -> str:
@@ -182,7 +192,7 @@ def save_findings(
     with lake.transaction():
         if checks:
             where, params = _scope_sql(checks, resource_prefix)
-            lake.execute(f"DELETE FROM cwpp_findings WHERE {where}", params)
-        lake.insert_rows(FINDINGS, [jsonable(r) for r in rows])
+            lake.execute(f"DELETE FROM {FINDING_STATE.name} WHERE {where}", params)
+        lake.insert_rows(FINDING_STATE, [jsonable(r) for r in rows])
         lake.insert_rows(HISTORY, history)
     return counts
