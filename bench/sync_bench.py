@@ -16,6 +16,18 @@ gives AWS-like pages (500 instances) at the cost of a slower estate build.
     python bench/sync_bench.py                  # 1k, 10k, 50k
     python bench/sync_bench.py --sizes 1000 5000
     python bench/sync_bench.py --sizes 50000 --reservation-size 1
+
+Comparing variants without rebuilding (a 50k estate takes a quarter of an hour to build):
+
+    python bench/sync_bench.py --sizes 10000 --syncs 3          # three syncs, one estate
+    python bench/sync_bench.py --sizes 10000 --serve est.json   # build, keep serving
+    python bench/sync_bench.py --estate est.json --syncs 2      # sync the served estate
+    python bench/sync_bench.py --estate est.json --lake postgresql://127.0.0.1/test?schema=b
+    python bench/sync_bench.py --estate est.json --env PYTHONPATH=/tmp/base/src  # another tree
+
+`--serve FILE` writes the emulator's URL and the resource count to FILE once the estate is
+built and serves until stopped (SIGINT or SIGTERM, which stop the emulator too); `--estate FILE`
+syncs against it (code changes between runs are picked up: every sync is a new child process).
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -179,7 +192,7 @@ def build_estate(url: str, size: int, reservation: int = 500) -> int:
         return sum(pool.map(lambda job: job(), jobs))
 
 
-def run_sync(url: str, lake: str) -> dict[str, Any]:
+def run_sync(url: str, lake: str, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """`cwpp sync aws` over both accounts in a child process; wall, CPU, RSS and API figures."""
     stats = Path(tempfile.mkstemp(suffix=".json")[1])
     args = [
@@ -199,7 +212,7 @@ def run_sync(url: str, lake: str) -> dict[str, Any]:
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "_sync_child.py"), str(stats), *args],
-        env=_env(),
+        env={**_env(), **(extra_env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -219,8 +232,36 @@ def run_sync(url: str, lake: str) -> dict[str, Any]:
     }
 
 
+def _print_row(made: int, built: float | None, result: dict[str, Any]) -> None:
+    wall = result["wall"]
+    inner = result.get("sync_wall") or wall
+    wait = result.get("api_wait", 0.0)
+    shown = f"{built:>8.1f}" if built is not None else f"{'-':>8}"
+    print(
+        f"{made:>9} {shown} {wall:>7.1f} {made / wall:>7.0f} {result.get('calls', 0):>6} "
+        f"{result['cpu']:>6.1f} {result['rss_mb']:>8.0f} {wait / inner:>8.0%} "
+        f"{1 - wait / inner:>8.0%}  {result['exit']}",
+        flush=True,
+    )
+    if result["exit"] != 0:
+        print("   ", *result["stderr"], sep="\n    ")
+
+
+def _syncs(
+    url: str, made: int, built: float | None, count: int, lake: str | None, env: dict[str, str]
+) -> None:
+    """`count` syncs of one estate, each into a fresh lake (or into `lake` when given)."""
+    for _ in range(count):
+        if lake is not None:
+            _print_row(made, built, run_sync(url, lake, env))
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                _print_row(made, built, run_sync(url, f"duckdb:///{tmp}/lake.duckdb", env))
+        built = None
+
+
 def main() -> int:
-    """Runs each size on a fresh emulator and prints one row per size."""
+    """Runs each size on a fresh emulator and prints one row per sync."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument(
@@ -229,12 +270,44 @@ def main() -> int:
         default=500,
         help="instances per RunInstances call (moto pages DescribeInstances by reservation)",
     )
+    parser.add_argument("--syncs", type=int, default=1, help="syncs per estate (default 1)")
+    parser.add_argument("--lake", help="sync into this lake URL instead of a fresh DuckDB file")
+    parser.add_argument("--serve", type=Path, help="build one estate, write FILE, serve it")
+    parser.add_argument("--estate", type=Path, help="sync the estate a --serve run described")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set in the sync's environment (a variant, e.g. MALLOC_ARENA_MAX=2); repeatable",
+    )
     args = parser.parse_args()
+    extra = dict(item.partition("=")[::2] for item in args.env)
     os.environ.update(_env())
     header = (
         f"{'resources':>9} {'build s':>8} {'sync s':>7} {'res/s':>7} {'calls':>6} "
         f"{'cpu s':>6} {'peak MB':>8} {'api wait':>8} {'overhead':>8}  exit"
     )
+    if args.estate is not None:
+        estate = json.loads(args.estate.read_text())
+        print(header)
+        _syncs(estate["url"], int(estate["made"]), None, args.syncs, args.lake, extra)
+        return 0
+    if args.serve is not None:
+        # A background job ignores SIGINT: SIGTERM too stops the emulator with this process.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        proc, url = start_moto()
+        try:
+            started = time.perf_counter()
+            made = build_estate(url, args.sizes[0], args.reservation_size)
+            built = time.perf_counter() - started
+            args.serve.write_text(json.dumps({"url": url, "made": made, "build_s": built}))
+            print(f"{made} resources built in {built:.0f} s, serving {url}", flush=True)
+            proc.wait()
+        finally:
+            proc.terminate()
+            proc.wait()
+        return 0
     print(header)
     for size in args.sizes:
         proc, url = start_moto()
@@ -242,22 +315,10 @@ def main() -> int:
             started = time.perf_counter()
             made = build_estate(url, size, args.reservation_size)
             built = time.perf_counter() - started
-            with tempfile.TemporaryDirectory() as tmp:
-                result = run_sync(url, f"duckdb:///{tmp}/lake.duckdb")
+            _syncs(url, made, built, args.syncs, args.lake, extra)
         finally:
             proc.terminate()
             proc.wait()
-        wall = result["wall"]
-        inner = result.get("sync_wall") or wall
-        wait = result.get("api_wait", 0.0)
-        print(
-            f"{made:>9} {built:>8.1f} {wall:>7.1f} {made / wall:>7.0f} {result.get('calls', 0):>6} "
-            f"{result['cpu']:>6.1f} {result['rss_mb']:>8.0f} {wait / inner:>8.0%} "
-            f"{1 - wait / inner:>8.0%}  {result['exit']}",
-            flush=True,
-        )
-        if result["exit"] != 0:
-            print("   ", *result["stderr"], sep="\n    ")
     return 0
 
 

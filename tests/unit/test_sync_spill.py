@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import base64
 import os
+import platform
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from opencwpp.collect.aws import ec2_instances
 from opencwpp.collect.aws._secrets import EXPOSURES
 from opencwpp.collect.base import Resource, Rows
 from opencwpp.collect.sync import STATUS_FAILED, STATUS_OK, Spill, _collect, _fetch
-from opencwpp.lake.lake import db_rows
+from opencwpp.lake.lake import Lake, db_rows
 from opencwpp.lake.schema import BOOL, FLOAT64, INT64, JSON, LIST_UTF8, TIMESTAMP, table
 
 WIDE = table(
@@ -210,3 +213,33 @@ def test_spill_folders_left_by_killed_syncs_are_removed_once_stale(
         os.utime(path, (now - 2 * sync.STALE_SPILL_AGE_S, now - 2 * sync.STALE_SPILL_AGE_S))
     assert sync.remove_stale_spill_dirs(now) == [stale]
     assert not stale.exists() and fresh.exists() and other.exists() and a_file.exists()
+
+
+class _Context:
+    account_id = "000000000000"
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        raise AssertionError("the test resources call no API")
+
+
+def test_free_memory_is_handed_back_after_each_big_unit_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sync, "SPILL_ROWS", 7)
+    releases: list[int] = []
+    monkeypatch.setattr(sync, "release_free_memory", lambda: releases.append(1))
+    big = replace(_resource(lambda ctx, region: _paged(30, 4)), name="test.big")
+    small = replace(_resource(lambda ctx, region: _paged(3, 4)), name="test.small")
+    with Lake.open("duckdb:///:memory:") as lake:
+        target = sync.SyncTarget(_Context(), ["eu-west-1"])
+        report = sync.sync_targets(lake, [target], [big, small], max_workers=2)
+    written = {o.resource: (o.status, o.rows["cwpp_test_wide"]) for o in report.outcomes}
+    assert written == {"test.big": (STATUS_OK, 30), "test.small": (STATUS_OK, 3)}
+    assert releases == [1]  # after the big unit; the small one stayed in memory
+
+
+def test_releasing_free_memory_is_harmless() -> None:
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert sync._malloc_trim() is not None
+    sync.release_free_memory()
+    sync.release_free_memory()

@@ -174,8 +174,10 @@ def optional(
         raise
 
 
-# Pages of the big EC2 listings: bounded responses keep each call short and its parse small.
-PAGE_SIZE = 500
+# Pages of the big EC2 listings: bounded responses keep each call short and its parse small
+# (a page of 500 instances is a 2 MB answer that peaks at some 10 MB while parsed, and eight
+# fetch threads may parse one each at once).
+PAGE_SIZE = 200
 
 
 def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:

@@ -2,14 +2,19 @@
 
 Credentials come from the standard chain (environment, profile, SSO, instance role); an
 `endpoint_url` (or the standard `AWS_ENDPOINT_URL` variable, which boto3 honours itself) points
-every client at an emulator.
+every client at an emulator. Memory stays bounded however many accounts and regions a sync
+walks: botocore's models load lean and once per process, and few clients are kept alive.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,6 +30,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from botocore.loaders import JSONFileLoader
 
 from opencwpp.core.errors import CredentialsError, CwppError, UsageError
 
@@ -36,6 +42,8 @@ _CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
 )
+# Clients kept per account: a region's worth of the services a sync calls, and some.
+MAX_LIVE_CLIENTS = 48
 _CREDENTIAL_CODES = frozenset(
     {
         "ExpiredToken",
@@ -48,6 +56,46 @@ _CREDENTIAL_CODES = frozenset(
 )
 _FIX = "run `aws configure`, set AWS_PROFILE, or `aws sso login`"
 _PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
+
+
+def _drop_documentation(obj: dict[str, Any]) -> dict[str, Any]:
+    # Emptied, not removed: botocore indexes some `documentation` keys. Only text: a structure
+    # member named "documentation" maps to a dict and stays.
+    for key in ("documentation", "documentationUrl"):
+        if isinstance(obj.get(key), str):
+            obj[key] = ""
+    return obj
+
+
+class LeanModelLoader(JSONFileLoader):  # type: ignore[misc]
+    """botocore's model file loader, holding about half the memory.
+
+    botocore parses its JSON models into OrderedDicts and keeps every service's model for the
+    life of the process, its documentation text included: some 85 MB for the services a sync
+    calls. Plain dicts (ordered too) and API models with their documentation text emptied (only
+    docstrings read it) hold the same models in about 45 MB.
+    """
+
+    def load_file(self, file_path: str) -> Any:
+        """The parsed file at `file_path` + `.json` or `.json.gz`; None when neither exists."""
+        hook = _drop_documentation if os.path.basename(file_path) == "service-2" else None
+        for extension in (".json", ".json.gz"):
+            path = Path(file_path + extension)
+            if path.is_file():
+                raw = path.read_bytes()
+                text = (gzip.decompress(raw) if extension == ".json.gz" else raw).decode("utf-8")
+                return json.loads(text, object_hook=hook)
+        return None
+
+
+def use_lean_models(session: boto3.Session) -> None:
+    """Makes the session's model loader a `LeanModelLoader` (sessions sharing it included).
+
+    Models the loader already holds stay as they are; the next ones load lean.
+    """
+    loader = session._session.get_component("data_loader")
+    if not isinstance(loader.file_loader, LeanModelLoader):
+        loader.file_loader = LeanModelLoader()
 
 
 def credentials_error(err: BaseException) -> CredentialsError | None:
@@ -87,12 +135,13 @@ class AwsContext:
         endpoint_url: str | None = None,
         account_id: str | None = None,
     ) -> None:
+        use_lean_models(session)
         self.session = session
         self.endpoint_url = endpoint_url
         self.default_region = session.region_name or DEFAULT_REGION
         self._account_id = account_id
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: OrderedDict[tuple[str, str], Any] = OrderedDict()
 
     @classmethod
     def create(
@@ -133,26 +182,29 @@ class AwsContext:
         """A boto3 client for `service` in `region`, shared by every thread of the sync.
 
         boto3 clients are thread-safe (sessions are not, hence the lock around creation). One
-        client per (service, region) rather than per thread: each costs about 0.3 MB, and eight
-        workers over a dozen regions and services would hold hundreds of them.
+        client per (service, region) rather than per thread, and only the `MAX_LIVE_CLIENTS`
+        last used are kept: each costs about 0.3 MB, a sync walks its units region by region,
+        and a dozen regions of thirty-odd services would hold hundreds of them. A client
+        dropped while a thread still uses it keeps working for that thread.
         """
         region = region or self.default_region
         key = (service, region)
-        client = self._clients.get(key)
-        if client is not None:
-            return client
         account = self.account_id if service == "s3control" and self.custom_endpoint else None
         with self._lock:
             client = self._clients.get(key)
-            if client is None:
-                client = self.session.client(
-                    service, region_name=region, endpoint_url=self.endpoint_url, config=_CONFIG
+            if client is not None:
+                self._clients.move_to_end(key)
+                return client
+            client = self.session.client(
+                service, region_name=region, endpoint_url=self.endpoint_url, config=_CONFIG
+            )
+            if account:
+                client.meta.events.register(
+                    "before-sign.s3-control.*", _strip_account_host_prefix(account)
                 )
-                if account:
-                    client.meta.events.register(
-                        "before-sign.s3-control.*", _strip_account_host_prefix(account)
-                    )
-                self._clients[key] = client
+            self._clients[key] = client
+            while len(self._clients) > MAX_LIVE_CLIENTS:
+                self._clients.popitem(last=False)
         return client
 
     def known_regions(self) -> set[str]:
