@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -199,6 +200,11 @@ def evaluate(
         return _evaluate(lake, rules, since, progress)
 
 
+def _by_kind(rules: list[CompiledRule]) -> list[list[CompiledRule]]:
+    """The Sigma rules, then the other (stateful) ones, each in their given order."""
+    return [[r for r in rules if r.kind == "sigma"], [r for r in rules if r.kind != "sigma"]]
+
+
 def _evaluate(
     lake: Lake,
     rules: Iterable[CompiledRule],
@@ -220,17 +226,27 @@ def _evaluate(
         findings.extend(found)
         matched += count
     inventory = known_accounts(lake) if any(KNOWN_ACCOUNTS in r.where for r in todo) else None
-    with inventory or nullcontext():
-        for start in range(0, len(todo), _BATCH):
-            batch = todo[start : start + _BATCH]
-            if progress is not None:
-                for rule in batch:
-                    progress(rule)
+    # The batches' queries run one after the other on a worker thread (the same connection,
+    # never used by two threads at once: this thread only builds findings meanwhile), so
+    # turning one batch's rows into findings overlaps the next batch's query. The stateful
+    # detections go last, in batches of their own: their few alerts leave little to build
+    # once the last query is done.
+    batches = [
+        kind[start : start + _BATCH]
+        for kind in _by_kind(todo)
+        for start in range(0, len(kind), _BATCH)
+    ]
+    with inventory or nullcontext(), ThreadPoolExecutor(1, "cwpp-detect") as pool:
+        pending = [pool.submit(_groups, lake, batch, since) for batch in batches]
+        for batch, rows in zip(batches, pending, strict=True):
             parts = [_RuleParts.of(rule) for rule in batch]  # once per rule, not per alert
-            for group in _groups(lake, batch, since):
+            for group in rows.result():
                 index = int(group["rule_index"])
                 matched += int(group["n"])
                 findings.append(_finding(batch[index], parts[index], group))
+            if progress is not None:
+                for rule in batch:
+                    progress(rule)
     return findings, matched
 
 
