@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 import yaml
@@ -48,6 +49,11 @@ class Check:
         return self.folder / CASES_FILE
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster
+# (0.3 s of every run's start went into the metadata of 250 checks).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _problem(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(file)"
@@ -58,7 +64,7 @@ def load_check(folder: Path) -> Check:
     """Loads and validates one check folder; errors name the file and the problem."""
     meta_path = folder / METADATA_FILE
     try:
-        raw = yaml.safe_load(meta_path.read_text(encoding="utf-8"))
+        raw = yaml.load(meta_path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
     except (OSError, yaml.YAMLError) as err:
         raise CheckDefinitionError(f"{meta_path}: {str(err).splitlines()[0]}") from err
     if not isinstance(raw, dict):
