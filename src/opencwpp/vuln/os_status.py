@@ -21,6 +21,7 @@ from typing import Any
 from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.lake.lake import Lake
 from opencwpp.vuln import naming
+from opencwpp.vuln.cloud.eol import eol_date
 from opencwpp.vuln.extract.base import OS_KINDS
 from opencwpp.vuln.extract.osrelease import OsRelease
 from opencwpp.vuln.extract.walk import Inventory
@@ -113,15 +114,6 @@ def _cycles(os: OsRelease) -> list[str]:
     return [c for i, c in enumerate(out) if c and c not in out[:i]]
 
 
-def _day(value: Any) -> date | None:
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 def _eol_row(lake: Lake, product: str, cycles: list[str]) -> dict[str, Any] | None:
     if not cycles or not lake.table_exists("cwpp_eol"):
         return None
@@ -147,13 +139,13 @@ def _end_of_life(
     release = row["release"]
     release = json.loads(release) if isinstance(release, str) else release
     release = release if isinstance(release, dict) else {}
-    when = _day(row["eol"])
+    when = eol_date(row["eol"])
     flagged = str(row["eol"]).lower() == "true"
     if not ((when is not None and when <= today) or (when is None and flagged)):
         return None
     name = _os_name(os)
     since = f" on {when.isoformat()}" if when else ""
-    extended = _day(release.get("eoes"))
+    extended = eol_date(release.get("eoes"))
     # Extended support (Debian LTS, Ubuntu ESM, RHEL ELS) still ships some security fixes,
     # often only to subscribers: medium until it ends too.
     still = extended is not None and extended > today

@@ -38,7 +38,8 @@ class RuntimeEol:
         return f"runtime {self.runtime} ({self.label}) past end of life{since}: no runtime patches"
 
 
-def _date(value: Any) -> date | None:
+def eol_date(value: Any) -> date | None:
+    """An endoflife.date day (`2025-06-30`); None for `true`/`false`, absent or malformed values."""
     if isinstance(value, str) and len(value) == 10:
         try:
             return date.fromisoformat(value)
@@ -60,7 +61,7 @@ def load_runtime_eol(lake: Lake) -> dict[str, RuntimeEol]:
         release = release if isinstance(release, dict) else {}
         eol = row["eol"]
         # Same rule as the posture check: the deprecation date (eoas), else the eol date.
-        when = _date(release.get("eoas")) or _date(eol)
+        when = eol_date(release.get("eoas")) or eol_date(eol)
         label = str(release.get("releaseLabel") or row["cycle"])
         out[row["cycle"]] = RuntimeEol(row["cycle"], label, when, str(eol).lower() == "true")
     return out
