@@ -32,10 +32,17 @@ def known_accounts(lake: Lake) -> Iterator[None]:
     parts = [sql for table, sql in _SOURCES.items() if table in present]
     body = " UNION ".join(parts) or "SELECT CAST(NULL AS VARCHAR) AS account_id WHERE 1 = 0"
     text = "text" if lake.dialect == "postgres" else "VARCHAR"
-    drop = f"DROP VIEW IF EXISTS {'pg_temp' if lake.dialect == 'postgres' else 'temp'}."
-    lake.execute(drop + KNOWN_ACCOUNTS)
-    lake.execute(f"CREATE TEMP VIEW {KNOWN_ACCOUNTS} AS {body.replace('VARCHAR', text)}")
+    with temporary_view(lake, KNOWN_ACCOUNTS, body.replace("VARCHAR", text)):
+        yield
+
+
+@contextmanager
+def temporary_view(lake: Lake, name: str, body: str) -> Iterator[None]:
+    """`name`, a temporary view of the SELECT `body` on this connection, while the block runs."""
+    drop = f"DROP VIEW IF EXISTS {'pg_temp' if lake.dialect == 'postgres' else 'temp'}.{name}"
+    lake.execute(drop)
+    lake.execute(f"CREATE TEMP VIEW {name} AS {body}")
     try:
         yield
     finally:
-        lake.execute(drop + KNOWN_ACCOUNTS)
+        lake.execute(drop)

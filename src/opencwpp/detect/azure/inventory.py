@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from opencwpp.detect.inventory import temporary_view
 from opencwpp.lake.dialect import transpile
 from opencwpp.lake.lake import Lake
 
@@ -35,11 +36,5 @@ _EMPTY = (
 def known_role_assignments(lake: Lake) -> Iterator[None]:
     """`cwpp_azure_known_role_assignments` over the synced role assignments, for this connection."""
     body = _FROM_INVENTORY if _INVENTORY in lake.table_names() else _EMPTY
-    drop = f"DROP VIEW IF EXISTS {'pg_temp' if lake.dialect == 'postgres' else 'temp'}."
-    lake.execute(drop + KNOWN_ROLE_ASSIGNMENTS)
-    view = f"CREATE TEMP VIEW {KNOWN_ROLE_ASSIGNMENTS} AS {body}"
-    lake.execute(transpile(view, lake.dialect))
-    try:
+    with temporary_view(lake, KNOWN_ROLE_ASSIGNMENTS, transpile(body, lake.dialect)):
         yield
-    finally:
-        lake.execute(drop + KNOWN_ROLE_ASSIGNMENTS)
