@@ -23,21 +23,11 @@ from opencwpp.lake.lake import Lake
 from opencwpp.vuln import naming
 from opencwpp.vuln.cloud.eol import eol_date
 from opencwpp.vuln.extract.base import OS_KINDS
-from opencwpp.vuln.extract.osrelease import OsRelease
+from opencwpp.vuln.extract.osrelease import RELEASED_ECOSYSTEMS, OsRelease
 from opencwpp.vuln.extract.walk import Inventory
 
 NO_SOURCE, END_OF_LIFE = "os-no-advisory-source", "os-end-of-life"
 CHECKS = (NO_SOURCE, END_OF_LIFE)
-# OSV ecosystems of OS packages (see walk.resolve_os_packages and osrelease._DISTROS).
-_OS_ECOSYSTEMS = {
-    "Debian",
-    "Ubuntu",
-    "Alpine",
-    "AlmaLinux",
-    "Rocky Linux",
-    "Red Hat",
-    "Amazon Linux",
-}
 # os-release ID -> endoflife.date product.
 EOL_PRODUCTS = {
     "debian": "debian",
@@ -68,7 +58,7 @@ def _unmatched(inv: Inventory) -> list[str]:
         p.name
         for p in inv.packages
         if p.ecosystem in OS_KINDS
-        or (naming.base(p.ecosystem) in _OS_ECOSYSTEMS and ":" not in p.ecosystem)
+        or (naming.base(p.ecosystem) in RELEASED_ECOSYSTEMS and ":" not in p.ecosystem)
     ]
 
 

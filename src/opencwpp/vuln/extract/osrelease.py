@@ -18,6 +18,8 @@ _DISTROS = {
     "amzn": ("Amazon Linux", 1),
     "wolfi": ("Wolfi", 0),
 }
+# OSV ecosystems that need a release (`Debian:12`): bare, their packages match nothing.
+RELEASED_ECOSYSTEMS = frozenset(name for name, parts in _DISTROS.values() if parts)
 
 
 @dataclass(frozen=True, slots=True)
