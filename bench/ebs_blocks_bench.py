@@ -15,37 +15,16 @@ import argparse
 import base64
 import hashlib
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
+from pathlib import Path
 
 import boto3
 
 from opencwpp.vuln.cloud.ebs_blocks import EBS_BLOCK_SIZE, SnapshotReader
 
-
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
-    """A moto server in its own process on a free loopback port (its CPU is not ours)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    code = "import sys; from moto.server import main; main(sys.argv[1:])"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("moto server did not start")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sync_bench import start_moto  # a moto server in its own process: its CPU is not ours
 
 
 def _upload(ebs: object, blocks: int) -> str:
