@@ -47,7 +47,8 @@ from opencwpp.lake.lake import Lake
 
 DELTA = "cwpp_stage_delta"
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
-_META = META_COLUMNS
+# A finding row's own columns: every column but the check's metadata (NULL on the row).
+_ROW_COLUMNS = ", ".join(f'"{c}"' for c in FINDING_STATE.column_names if c not in META_COLUMNS)
 
 
 def _json_differs(left: str, right: str, dialect: str) -> str:
@@ -121,12 +122,12 @@ def _meta_sql(dialect: str, scope: str, gone: str, kinds: dict[str, int]) -> lis
         _json_differs(f"m.{c}", f"c.{c}", dialect)
         if c in ("compliance", "mitre_attack")
         else f"m.{c} IS DISTINCT FROM c.{c}"
-        for c in _META
+        for c in META_COLUMNS
     )
-    columns = ", ".join(("check_id", *_META))
+    columns = ", ".join(("check_id", *META_COLUMNS))
     # A gone finding is not judged again: it keeps the metadata it was judged with.
     keep = (
-        f"UPDATE {target} SET {', '.join(f'{c} = o.{c}' for c in _META)} "
+        f"UPDATE {target} SET {', '.join(f'{c} = o.{c}' for c in META_COLUMNS)} "
         f"FROM (SELECT m.* FROM {meta} AS m JOIN {CHECKS_STAGE.name} AS c "
         f"ON c.check_id = m.check_id WHERE {differs}) AS o "
         f"WHERE {target}.check_id = o.check_id AND {target}.title IS NULL "
@@ -144,9 +145,8 @@ def _apply_sql(dialect: str, now: str, run: str, scope: str, kinds: dict[str, in
     gone = f"SELECT finding_id FROM {DELTA} WHERE kind = 'gone'"
     # Rows carrying metadata of their own (saved as `Finding` objects, or a lake from before
     # `cwpp_check_meta`) take their check's, as every finding judged now does.
-    own_meta = " OR ".join(f"{target}.{c} IS NOT NULL" for c in _META)
-    unset = ", ".join(f"{c} = NULL" for c in _META)
-    columns = ", ".join(f'"{c}"' for c in FINDING_STATE.column_names if c not in _META)
+    own_meta = " OR ".join(f"{target}.{c} IS NOT NULL" for c in META_COLUMNS)
+    unset = ", ".join(f"{c} = NULL" for c in META_COLUMNS)
     new_rows = (
         "d.finding_id, d.check_id, d.status, d.reason, d.lifecycle, d.resource_uid, "
         f"d.account_id, d.region, d.resource_name, d.resource_tags, "
@@ -185,7 +185,8 @@ def _apply_sql(dialect: str, now: str, run: str, scope: str, kinds: dict[str, in
         "AND d.kind = 'gone' AND d.old_status = 'FAIL'"
     )
     insert_new = (
-        f"INSERT INTO {target} ({columns}) SELECT {new_rows} FROM {DELTA} AS d WHERE d.kind = 'new'"
+        f"INSERT INTO {target} ({_ROW_COLUMNS}) SELECT {new_rows} FROM {DELTA} AS d "
+        "WHERE d.kind = 'new'"
     )
     # (A statement with nothing to do still scans: in a steady state most have nothing.)
     return [
@@ -258,10 +259,9 @@ def _first_sql(dialect: str, now: str, run: str) -> str:
     What the delta would compute for a finding it cannot match, without the outer join and
     the table in between (a first assessment stores millions of new findings).
     """
-    columns = ", ".join(f'"{c}"' for c in FINDING_STATE.column_names if c not in _META)
     fid = finding_id_sql(dialect, "s.check_id", "s.account_id", "s.region", "s.resource_uid")
     return (
-        f"INSERT INTO {FINDING_STATE.name} ({columns}) SELECT {fid}, s.check_id, s.status, "
+        f"INSERT INTO {FINDING_STATE.name} ({_ROW_COLUMNS}) SELECT {fid}, s.check_id, s.status, "
         f"COALESCE(s.status_reason, s.detail), CASE WHEN s.status = 'FAIL' THEN '{NEW}' END, "
         "s.resource_uid, s.account_id, s.region, s.resource_name, s.resource_tags, "
         f"{evidence_sql(dialect, 's.detail')}, {now}, {now}, NULL, {run} FROM {STAGED} AS s"
