@@ -235,10 +235,10 @@ class _Clock:
 
 
 _PHASES = [
-    ("CREATE TEMP TABLE cwpp_stage ", "read gzip + parse + validate (stage)"),
-    ("CREATE TEMP TABLE cwpp_fresh", "dedupe (anti-join on event_id, first copy)"),
-    ("INSERT INTO aws_cloudtrail_events", "insert"),
-    ("SELECT src, reason", "per-file counts"),
+    ("INSERT INTO aws_cloudtrail_events", "read gzip + parse + validate + insert"),
+    ("CREATE OR REPLACE TEMP TABLE cwpp_later", "copies of an event id within a batch"),
+    ("SELECT source AS src, CASE", "per-file counts"),
+    ("DELETE FROM aws_cloudtrail_events", "markers and later copies deleted"),
 ]
 
 

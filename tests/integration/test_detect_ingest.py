@@ -132,3 +132,38 @@ def test_the_whole_record_is_kept_once(lake: Lake, tmp_path: Path, fast: bool) -
         "futureField": {"added": "by CloudTrail later"},
     }
     assert (json.loads(params) if isinstance(params, str) else params) == {"bucketName": "b"}
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
+def test_copies_of_an_event_keep_the_first_and_count_per_file(
+    lake: Lake, tmp_path: Path, fast: bool
+) -> None:
+    first = [_event(i) for i in range(10)] + [_event(3, eventName="SecondCopyInTheFile")]
+    second = [_event(i, eventName="FromFileB") for i in range(5, 15)]
+    no_id = {k: v for k, v in _event(99).items() if k != "eventID"}
+    third = [no_id, _event(0, eventName="FromFileC")]
+    for name, events in (("a", first), ("b", second), ("c", third)):
+        _records_gz(tmp_path / f"{name}.json.gz", events)  # one batch, one format
+
+    report = ingest(lake, list_sources([str(tmp_path)]), fast=fast)
+    by_name = {Path(f.uri).name: f for f in report.files}
+    counts = {n: (f.read, f.inserted, f.duplicates, f.outcome) for n, f in by_name.items()}
+    assert counts == {
+        "a.json.gz": (11, 10, 1, "ingested"),
+        "b.json.gz": (10, 5, 5, "ingested"),
+        "c.json.gz": (2, 0, 1, "partial"),
+    }
+    assert by_name["c.json.gz"].rejected == {
+        "not a CloudTrail record (no eventID/eventName/eventSource)": 1
+    }
+    rows = lake.query(
+        "SELECT event_id, event_name, source FROM aws_cloudtrail_events ORDER BY event_id"
+    )
+    assert [r["event_id"] for r in rows] == [f"id-{i:04d}" for i in range(15)]
+    kept = {r["event_id"]: (r["event_name"], Path(r["source"]).name) for r in rows}
+    assert kept["id-0003"] == ("GetObject", "a.json.gz")  # not the file's second copy
+    assert kept["id-0005"] == ("GetObject", "a.json.gz") and kept["id-0012"][1] == "b.json.gz"
+
+    again = ingest(lake, list_sources([str(tmp_path)]), force=True, fast=fast)
+    assert (again.read, again.inserted, again.rejected) == (23, 0, 1)
+    assert _count(lake) == 15  # no marker or copy left behind
