@@ -33,6 +33,7 @@ IDENTITY_SQL = (
     "CASE WHEN user_identity_type IS NOT NULL THEN user_identity_type || ':' || "
     "COALESCE(source_ip_address, '') END, 'unknown')"
 )
+_ACCOUNT_SQL = "COALESCE(user_identity_account_id, recipient_account_id, '')"
 _SEVERITY = SEVERITY
 
 
@@ -47,19 +48,52 @@ class DetectResult:
     lifecycle: dict[str, int] = field(default_factory=dict)
 
 
+def _where(rule: CompiledRule, since: datetime | None) -> str:
+    """The rule's predicate, limited to events from `since` on when given."""
+    if since is None:
+        return rule.where
+    return f"({rule.where}) AND event_time >= CAST('{since:%Y-%m-%d %H:%M:%S}' AS TIMESTAMP)"
+
+
+def _branch(index: int, rule: CompiledRule, since: datetime | None) -> str:
+    """One rule's matching events: its index, the identity and account, the event id and time."""
+    return (
+        f"SELECT {index} AS rule_index, {IDENTITY_SQL} AS identity, {_ACCOUNT_SQL} AS account_id, "
+        f"event_id, event_time FROM {EVENTS.name} WHERE {_where(rule, since)}"
+    )
+
+
 def _branches(rules: list[CompiledRule], since: datetime | None) -> str:
     """The matching events of every rule of a batch, as one UNION ALL."""
-    branches = []
-    for index, rule in enumerate(rules):
-        where = rule.where
-        if since is not None:
-            where = f"({where}) AND event_time >= CAST('{since:%Y-%m-%d %H:%M:%S}' AS TIMESTAMP)"
-        branches.append(
-            f"SELECT {index} AS rule_index, {IDENTITY_SQL} AS identity, "
-            "COALESCE(user_identity_account_id, recipient_account_id, '') AS account_id, "
-            f"event_id, event_time FROM {EVENTS.name} WHERE {where}"
+    return " UNION ALL ".join(_branch(i, rule, since) for i, rule in enumerate(rules))
+
+
+def _matched_rows(rules: list[CompiledRule], since: datetime | None) -> str:
+    """DuckDB: `_branches`'s rows, the Sigma rules' scans keeping only their matches' row ids.
+
+    A scan outputs each column the query needs for every vector of rows holding a match, and
+    the matches of a Sigma rule are spread over the whole table: with the identity, account,
+    id and time in each rule's branch, every rule read those columns for nearly every event.
+    Keeping the row ids alone and joining all the matches of the batch to those columns once
+    halves the CPU of the 29-rule Sigma batch on 1,000,000 events (1.2 to 0.6 s; the 64-rule
+    one, whose cost is mostly its 322,000 matches' aggregation, gains a tenth). A stateful
+    detection (`event_id IN (…)`) keeps its branch: DuckDB turns its few flagged ids into a
+    filter of the scan, which then reads only those rows, and the join would read them all.
+    """
+    late = [i for i, rule in enumerate(rules) if rule.kind == "sigma"]
+    parts = [_branch(i, rule, since) for i, rule in enumerate(rules) if rule.kind != "sigma"]
+    if late:
+        ids = " UNION ALL ".join(
+            f"SELECT {i} AS rule_index, rowid AS row_id FROM {EVENTS.name} "
+            f"WHERE {_where(rules[i], since)}"
+            for i in late
         )
-    return " UNION ALL ".join(branches)
+        parts.append(
+            f"SELECT m.rule_index, {IDENTITY_SQL} AS identity, {_ACCOUNT_SQL} AS account_id, "
+            f"e.event_id, e.event_time FROM ({ids}) AS m "
+            f"JOIN {EVENTS.name} AS e ON e.rowid = m.row_id"
+        )
+    return " UNION ALL ".join(parts)
 
 
 def rules_sql(rules: list[CompiledRule], since: datetime | None = None) -> str:
@@ -92,7 +126,7 @@ def grouped_sql(rules: list[CompiledRule], since: datetime | None = None) -> str
         "SELECT rule_index, identity, count(*) AS n, min(event_time) AS first_time, "
         f"max(event_time) AS last_time, arg_min(account_id, {first}) AS account_id, "
         f"min_by(event_id, {first}, {MAX_EVIDENCE_EVENTS}) AS event_ids "
-        f"FROM ({_branches(rules, since)}) AS matched "
+        f"FROM ({_matched_rows(rules, since)}) AS matched "
         "GROUP BY rule_index, identity ORDER BY rule_index, identity"
     )
 

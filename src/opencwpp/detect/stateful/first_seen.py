@@ -33,48 +33,76 @@ _AGENT = (
 )
 
 
-def first_seen_sql(key: str, columns: str = "") -> str:
+def _head(key: str, source: str = f"{EVENTS} AS e", before: str = "") -> tuple[str, str]:
+    """The CTEs up to the recent events (with their `key`) and the baseline's FROM … WHERE.
+
+    `source` is where the recent events come from (`e`, possibly joined with `before`'s CTEs).
+    """
+    recent = f"ref.t - INTERVAL {RECENT_HOURS} HOUR"
+    start = f"{recent} - INTERVAL {BASELINE_DAYS} DAY"
+    head = (
+        f"WITH {before}ref AS (SELECT max(event_time) AS t FROM {EVENTS}), "
+        f"recent AS (SELECT e.event_id, e.user_identity_arn AS who, {key} AS k "
+        f"FROM {source} CROSS JOIN ref "
+        f"WHERE e.user_identity_arn IS NOT NULL AND e.event_time >= {recent}), "
+    )
+    window = (
+        f"FROM {EVENTS} AS e CROSS JOIN ref WHERE e.event_time < {recent} "
+        f"AND e.event_time >= {start} "
+        "AND e.user_identity_arn IN (SELECT who FROM recent WHERE k IS NOT NULL)"
+    )
+    return head, window
+
+
+_VERDICT = (
+    "SELECT recent.event_id FROM recent WHERE recent.k IS NOT NULL "
+    "AND recent.who IN (SELECT who FROM known) "
+)
+
+
+def first_seen_sql(key: str, columns: str) -> str:
     """Recent events whose `key` the (established) identity never used in its baseline.
 
     The recent events are few: they are picked first, and the baseline is reduced to the
     distinct (identity, key) pairs of the identities they belong to before the anti-join.
-    With `columns` (the columns `key` reads), the baseline is first grouped by identity and
-    those columns, so `key` is computed once a group rather than once an event: a quarter
-    cheaper when the groups are few (APIs, user agents), three times dearer when nearly every
-    event is a group of its own (addresses: called without `columns`).
+    The baseline is first grouped by identity and `columns` (the columns `key` reads), so
+    `key` is computed once a group rather than once an event: a quarter cheaper when the
+    groups are few (APIs, user agents). When nearly every event is a group of its own
+    (addresses), `first_seen_by_value_sql` is the cheaper way.
     """
-    recent = f"ref.t - INTERVAL {RECENT_HOURS} HOUR"
-    start = f"{recent} - INTERVAL {BASELINE_DAYS} DAY"
-    window = (
-        f"FROM {EVENTS} AS e, ref WHERE e.event_time < {recent} AND e.event_time >= {start} "
-        "AND e.user_identity_arn IN (SELECT who FROM recent WHERE k IS NOT NULL)"
-    )
-    if columns:
-        base = (
-            f"base AS (SELECT e.user_identity_arn AS who, {columns}, count(*) AS n {window} "
-            f"GROUP BY e.user_identity_arn, {columns}), "
-            "known AS (SELECT who FROM base GROUP BY who "
-            f"HAVING sum(n) >= {MIN_BASELINE_EVENTS}), "
-            f"seen AS (SELECT DISTINCT who, k FROM (SELECT who, {key} AS k FROM base) AS keyed "
-            "WHERE k IS NOT NULL) "
-        )
-    else:
-        base = (
-            f"base AS (SELECT e.user_identity_arn AS who, {key} AS k {window}), "
-            "known AS (SELECT who FROM base GROUP BY who "
-            f"HAVING count(*) >= {MIN_BASELINE_EVENTS}), "
-            "seen AS (SELECT DISTINCT who, k FROM base WHERE k IS NOT NULL) "
-        )
+    head, window = _head(key)
     return (
-        f"WITH ref AS (SELECT max(event_time) AS t FROM {EVENTS}), "
-        f"recent AS (SELECT e.event_id, e.user_identity_arn AS who, {key} AS k "
-        f"FROM {EVENTS} AS e, ref WHERE e.user_identity_arn IS NOT NULL "
-        f"AND e.event_time >= {recent}), "
-        f"{base}"
-        "SELECT recent.event_id FROM recent "
-        "WHERE recent.k IS NOT NULL "
-        "AND recent.who IN (SELECT who FROM known) "
+        f"{head}base AS (SELECT e.user_identity_arn AS who, {columns}, count(*) AS n {window} "
+        f"GROUP BY e.user_identity_arn, {columns}), "
+        f"known AS (SELECT who FROM base GROUP BY who HAVING sum(n) >= {MIN_BASELINE_EVENTS}), "
+        f"seen AS (SELECT DISTINCT who, k FROM (SELECT who, {key} AS k FROM base) AS keyed "
+        "WHERE k IS NOT NULL) "
+        f"{_VERDICT}"
         "AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.who = recent.who AND seen.k = recent.k)"
+    )
+
+
+def first_seen_by_value_sql(key: str, value: str) -> str:
+    """`first_seen_sql` for a `key` of the one column `value`, whose distinct values are few.
+
+    The key (two regular expressions and string splitting for a network) is computed once
+    per distinct value in the table (a few thousand addresses) into `keys`, not once per
+    event (a million), and the baseline is not grouped by (identity, key), which here is
+    nearly one group per event: its events meet the recent (identity, key) pairs, through
+    `keys`, in the anti-join. The same alerts for 40% less CPU in the network detection on
+    1,000,000 events (0.49 to 0.28 s). `known` still counts every baseline event, keyed or not.
+    """
+    head, window = _head(
+        "keys.k",
+        f"{EVENTS} AS e JOIN keys ON keys.{value} = e.{value} AND keys.k IS NOT NULL",
+        f"keys AS (SELECT {value}, {key} AS k FROM (SELECT DISTINCT {value} FROM {EVENTS}) AS d), ",
+    )
+    return (
+        f"{head}base AS (SELECT e.user_identity_arn AS who, e.{value} {window}), "
+        f"known AS (SELECT who FROM base GROUP BY who HAVING count(*) >= {MIN_BASELINE_EVENTS}) "
+        f"{_VERDICT}"
+        f"AND NOT EXISTS (SELECT 1 FROM base JOIN keys ON keys.{value} = base.{value} "
+        "WHERE base.who = recent.who AND keys.k = recent.k)"
     )
 
 
@@ -104,7 +132,7 @@ NEW_NETWORK = StatefulDetection(
     ),
     level="low",
     tags=("attack.initial-access", "attack.t1078.004"),
-    sql=first_seen_sql(_NETWORK),
+    sql=first_seen_by_value_sql(_NETWORK, "source_ip_address"),
     falsepositives=_FP,
     references=("https://attack.mitre.org/techniques/T1078/004/",),
 )
