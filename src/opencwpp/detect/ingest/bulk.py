@@ -130,7 +130,9 @@ def _select_columns(max_bytes: int) -> tuple[str, str, str]:
         cols.append(f't."{key}" AS {name}')
     cols.append(f"CASE WHEN t IS NOT NULL THEN {_rest_of_record()} END AS raw")
     reason = (
-        "CASE WHEN left(ltrim(CAST(j AS VARCHAR)), 1) <> '{' THEN 'not a JSON object' "
+        # The readers strip the whitespace around a value: ltrim (a copy) is a fallback only.
+        "CASE WHEN NOT (starts_with(CAST(j AS VARCHAR), '{') "
+        "OR starts_with(ltrim(CAST(j AS VARCHAR)), '{')) THEN 'not a JSON object' "
         f"WHEN strlen(CAST(j AS VARCHAR)) > {int(max_bytes)} "
         f"THEN 'record over {int(max_bytes)} bytes' "
         "WHEN COALESCE(event_id, '') = '' OR COALESCE(event_name, '') = '' "
