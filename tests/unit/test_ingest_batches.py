@@ -39,3 +39,9 @@ def test_batches_are_few_even_and_keep_every_file_in_order(
         and (len(b) == 1 or sum(f.size for f in b) <= run._BATCH_BYTES + b[0].size)
         for b in batches
     )
+
+
+def test_files_read_in_python_are_batched_by_smaller_counts() -> None:
+    todo = _files(200, 1)
+    assert [len(b) for b in run._batches(todo, run._PYTHON_BATCH_FILES)] == [50] * 4
+    assert [len(b) for b in run._batches(todo)] == [200]

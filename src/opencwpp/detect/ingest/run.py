@@ -28,19 +28,21 @@ from opencwpp.lake.lake import Lake
 INGESTED, PARTIAL, SKIPPED, FAILED = "ingested", "partial", "skipped", "failed"
 _BATCH_FILES = 1024
 _BATCH_BYTES = 128 * 1024 * 1024
+# Files read one by one in Python are remembered as done (and shown) this many at a time.
+_PYTHON_BATCH_FILES = 64
 
 
-def _batches(todo: list[SourceFile]) -> list[list[SourceFile]]:
+def _batches(todo: list[SourceFile], max_files: int = _BATCH_FILES) -> list[list[SourceFile]]:
     """The files in as few batches of (nearly) equal length as the bounds allow.
 
-    A batch holds at most `_BATCH_FILES` files and, files of like size, about `_BATCH_BYTES`
+    A batch holds at most `max_files` files and, files of like size, about `_BATCH_BYTES`
     bytes (as stored: gzip compressed). Each batch is one statement that DuckDB runs on both
     cores, but its start and end leave a core idle for a while (1,000,000 events in 200
     files: 1.7 cores busy in four batches, 1.93 in two). A small last batch was costly too:
     its commit grew with the table.
     """
     size = sum(src.size for src in todo)
-    count = min(len(todo), max(-(-len(todo) // _BATCH_FILES), -(-size // _BATCH_BYTES), 1))
+    count = min(len(todo), max(-(-len(todo) // max_files), -(-size // _BATCH_BYTES), 1))
     return [todo[i * len(todo) // count : (i + 1) * len(todo) // count] for i in range(count)]
 
 
@@ -204,9 +206,10 @@ def ingest(
         else:
             todo.append(src)
     by_uri = {s.uri: s for s in todo}
+    bulk_path = fast and lake.dialect == "duckdb"
     with tempfile.TemporaryDirectory(prefix="cwpp-ingest-") as tmp:
-        for batch in _batches(todo):
-            if fast and lake.dialect == "duckdb":
+        for batch in _batches(todo, _BATCH_FILES if bulk_path else _PYTHON_BATCH_FILES):
+            if bulk_path:
                 outcomes = _duckdb_batch(lake, batch, max_record_bytes, Path(tmp))
             else:
                 outcomes = [_python_path(lake, s, None, max_record_bytes) for s in batch]
