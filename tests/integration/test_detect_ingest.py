@@ -167,3 +167,36 @@ def test_copies_of_an_event_keep_the_first_and_count_per_file(
     again = ingest(lake, list_sources([str(tmp_path)]), force=True, fast=fast)
     assert (again.read, again.inserted, again.rejected) == (23, 0, 1)
     assert _count(lake) == 15  # no marker or copy left behind
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["bulk", "python"])
+def test_s3_objects_read_together_and_one_gone_before_it_is_read(
+    lake: Lake, moto_endpoint: str, fast: bool
+) -> None:
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="busy-trail")
+    prefix = "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/07/31/"
+    for n in range(25):
+        events = [_event(n * 10 + i) for i in range(3)]
+        s3.put_object(
+            Bucket="busy-trail",
+            Key=f"{prefix}{n:03d}.json.gz",
+            Body=gzip.compress(json.dumps({"Records": events}).encode()),
+        )
+
+    def aws() -> AwsContext:
+        return AwsContext.create(endpoint_url=moto_endpoint, region="us-east-1")
+
+    listed = list(list_sources([f"s3://busy-trail/{prefix}"], aws))
+    gone = s3.get_object(Bucket="busy-trail", Key=f"{prefix}007.json.gz")["Body"].read()
+    s3.delete_object(Bucket="busy-trail", Key=f"{prefix}007.json.gz")
+    report = ingest(lake, listed, fast=fast)
+    failed = [f for f in report.files if f.outcome == "failed"]
+    assert [f.uri for f in failed] == [f"s3://busy-trail/{prefix}007.json.gz"]
+    assert "cannot read" in failed[0].error and report.count("ingested") == 24
+    assert _count(lake) == 72
+
+    s3.put_object(Bucket="busy-trail", Key=f"{prefix}007.json.gz", Body=gone)  # back
+    again = ingest(lake, list_sources([f"s3://busy-trail/{prefix}"], aws), fast=fast)
+    assert [f.outcome for f in again.files].count("ingested") == 1  # retried, the rest skipped
+    assert _count(lake) == 75

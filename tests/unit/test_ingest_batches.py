@@ -1,11 +1,16 @@
-"""Ingestion batches: as few as the bounds allow, of nearly equal length, in order, none lost."""
+"""Ingestion batches: as few as the bounds allow, of nearly equal length, in order, none lost;
+their remote files downloaded at once."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from opencwpp.detect.ingest import run
-from opencwpp.detect.ingest.sources import SourceFile
+from opencwpp.detect.ingest.sources import FetchError, SourceFile
 
 MIB = 1024 * 1024
 
@@ -45,3 +50,26 @@ def test_files_read_in_python_are_batched_by_smaller_counts() -> None:
     todo = _files(200, 1)
     assert [len(b) for b in run._batches(todo, run._PYTHON_BATCH_FILES)] == [50] * 4
     assert [len(b) for b in run._batches(todo)] == [200]
+
+
+def test_remote_files_of_a_batch_are_downloaded_at_once(tmp_path: Path) -> None:
+    together = threading.Barrier(3, timeout=10)  # broken if the three are fetched in turn
+
+    def fetch(n: int) -> Callable[[], bytes]:
+        def read() -> bytes:
+            together.wait()
+            if n == 1:
+                raise FetchError("cannot read s3://b/1: NoSuchKey")
+            return b'{"Records": []}'
+
+        return read
+
+    batch = [SourceFile(f"s3://b/{n}", 10, "", fetch=fetch(n)) for n in range(3)]
+    local, failed = run._local_copies(batch, tmp_path)
+    assert [(f.uri, f.outcome, f.error) for f in failed] == [
+        ("s3://b/1", run.FAILED, "cannot read: cannot read s3://b/1: NoSuchKey")
+    ]
+    assert [(f.uri, f.downloaded, f.path.read_bytes()) for f in local] == [
+        ("s3://b/0", True, b'{"Records": []}'),
+        ("s3://b/2", True, b'{"Records": []}'),
+    ]

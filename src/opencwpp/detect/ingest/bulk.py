@@ -37,6 +37,7 @@ class LocalFile:
 
     uri: str
     path: Path
+    downloaded: bool = False  # a copy of a remote file (S3 object, LookupEvents window)
 
 
 @dataclass
