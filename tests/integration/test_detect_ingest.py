@@ -12,6 +12,7 @@ import pytest
 from opencwpp.collect.aws.session import AwsContext
 from opencwpp.detect.ingest import ingest, list_sources
 from opencwpp.detect.ingest.records import full_record
+from opencwpp.detect.ingest.table import EVENTS, drop_event_key
 from opencwpp.lake import Lake
 
 
@@ -200,3 +201,25 @@ def test_s3_objects_read_together_and_one_gone_before_it_is_read(
     again = ingest(lake, list_sources([f"s3://busy-trail/{prefix}"], aws), fast=fast)
     assert [f.outcome for f in again.files].count("ingested") == 1  # retried, the rest skipped
     assert _count(lake) == 75
+
+
+def test_an_older_duckdb_lake_loses_its_event_key_and_keeps_its_events(tmp_path: Path) -> None:
+    with Lake.open(f"duckdb://{tmp_path / 'older.duckdb'}") as lake:
+        lake.ensure_tables([EVENTS])  # as made before: event_id is the table's primary key
+        _records_gz(tmp_path / "in" / "a.json.gz", [_event(i) for i in range(5)])
+        ingest(lake, list_sources([str(tmp_path / "in")]), fast=False)
+        before = lake.query("SELECT * FROM aws_cloudtrail_events ORDER BY event_id")
+
+        no_id = {k: v for k, v in _event(99).items() if k != "eventID"}
+        _records_gz(tmp_path / "in" / "b.json.gz", [_event(3), _event(7), _event(7), no_id])
+        report = ingest(lake, list_sources([str(tmp_path / "in")]))
+        b = next(f for f in report.files if f.uri.endswith("b.json.gz"))
+        assert (b.read, b.inserted, b.duplicates, b.outcome) == (4, 1, 2, "partial")
+        keys = lake.query(
+            "SELECT constraint_type FROM duckdb_constraints() "
+            "WHERE table_name = 'aws_cloudtrail_events'"
+        )
+        assert keys == []  # no key, no NOT NULL: markers and copies can be written
+        after = lake.query("SELECT * FROM aws_cloudtrail_events ORDER BY event_id")
+        assert after[:5] == before and [r["event_id"] for r in after[5:]] == ["id-0007"]
+        assert drop_event_key(lake) is False  # done once

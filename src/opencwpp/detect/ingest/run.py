@@ -22,7 +22,7 @@ import duckdb
 from opencwpp.detect.ingest import bulk
 from opencwpp.detect.ingest.records import DEFAULT_MAX_RECORD_BYTES, BadFile, parse_file
 from opencwpp.detect.ingest.sources import SourceFile
-from opencwpp.detect.ingest.table import INGEST_STATE, events_table
+from opencwpp.detect.ingest.table import INGEST_STATE, drop_event_key, events_table
 from opencwpp.detect.ingest.writer import done_files, insert_events, mark_done
 from opencwpp.lake.lake import Lake
 
@@ -238,6 +238,8 @@ def ingest(
 ) -> IngestReport:
     """Ingests every source file not done yet; returns the per-file report."""
     lake.ensure_tables([events_table(lake.dialect), INGEST_STATE])
+    if fast:
+        drop_event_key(lake)
     done = {} if force else done_files(lake)
     report = IngestReport()
     todo: list[SourceFile] = []

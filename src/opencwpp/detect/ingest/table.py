@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from opencwpp.lake.lake import Lake
 from opencwpp.lake.schema import BOOL, INT64, JSON, TIMESTAMP, Column, Table, table
 
 # (column, arrow type, dotted CloudTrail path). The path is where the value comes from.
@@ -95,13 +96,40 @@ EVENTS: Table = replace(
 
 # On DuckDB the table has no primary key: ingestion deduplicates on event_id with an anti-join
 # in the same transaction, and maintaining the key's index cost a third of the insert time.
-# (An older lake keeps its key; PostgreSQL keeps it for `ON CONFLICT (event_id)`.)
+# (An older lake loses its key at its next ingestion, see `drop_event_key`; PostgreSQL keeps
+# it for `ON CONFLICT (event_id)`.)
 EVENTS_DUCKDB: Table = replace(EVENTS, primary_key=())
 
 
 def events_table(dialect: str) -> Table:
     """The events table as created on this backend (see EVENTS_DUCKDB)."""
     return EVENTS_DUCKDB if dialect == "duckdb" else EVENTS
+
+
+def drop_event_key(lake: Lake) -> bool:
+    """Rebuilds a DuckDB lake's events table without its key on event_id, if it has one.
+
+    A lake made before the key was dropped keeps it, but ingestion now writes marker rows
+    (event_id NULL) and, until the commit, the copies of an event a batch holds twice: with the
+    key, every batch holding one failed and went file by file through the slow path. DuckDB
+    cannot drop a key, so the table is copied (its rows and column types) in one transaction.
+    Returns whether it was rebuilt.
+    """
+    if lake.dialect != "duckdb":
+        return False
+    keyed = lake.query(
+        "SELECT 1 AS k FROM duckdb_constraints() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
+        [EVENTS.name],
+    )
+    if not keyed:
+        return False
+    rebuilt = f"{EVENTS.name}__without_key"
+    with lake.transaction():
+        lake.execute(f'CREATE TABLE "{rebuilt}" AS SELECT * FROM "{EVENTS.name}"')
+        lake.execute(f'DROP TABLE "{EVENTS.name}"')
+        lake.execute(f'ALTER TABLE "{rebuilt}" RENAME TO "{EVENTS.name}"')
+    return True
 
 
 INGEST_STATE = Table(
