@@ -26,6 +26,7 @@ from opencwpp.checks.views import builtin_views, names_with_views
 from opencwpp.core.errors import CheckDefinitionError
 from opencwpp.core.models import Severity
 from opencwpp.findings import Mutelist, MuteRule, finish_run, save_findings, start_run
+from opencwpp.findings.store import _row
 from opencwpp.lake import Lake, Scope
 from tests.conftest import PG_URL
 
@@ -446,27 +447,4 @@ def test_lakes_made_before_keep_working(old_lake_url: str, tmp_path: Path) -> No
 
 def _old_row(f: Any) -> dict[str, Any]:
     now = datetime.now(UTC).replace(tzinfo=None)
-    return {
-        "finding_id": f.id,
-        "check_id": f.check_id,
-        "title": f.title,
-        "pillar": f.pillar.value,
-        "severity": f.severity.value,
-        "severity_rank": f.severity.rank,
-        "status": f.status.value,
-        "status_reason": f.status_reason,
-        "lifecycle": "NEW" if f.status.value == "FAIL" else None,
-        "resource_uid": f.resource.uid,
-        "resource_type": f.resource.type,
-        "account_id": f.resource.account_id,
-        "region": f.resource.region,
-        "resource_name": f.resource.name,
-        "resource_tags": f.resource.tags,
-        "evidence": f.evidence,
-        "remediation": f.remediation,
-        "compliance": f.compliance,
-        "mitre_attack": list(f.mitre_attack),
-        "first_seen": now,
-        "last_seen": now,
-        "last_run_id": "old",
-    }
+    return _row(f, "NEW" if f.status.value == "FAIL" else None, now, now, "old", None)
