@@ -13,7 +13,7 @@ help:
 	@echo "make test   - install, then lint, type-check and run all tests"
 	@echo "make lint | typecheck | unit | integration | bench | clean"
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock src/opencwpp/detect/ingest/_scan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .

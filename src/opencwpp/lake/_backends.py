@@ -31,6 +31,7 @@ class Backend(Protocol):
     ) -> None: ...
     def table_names(self) -> set[str]: ...
     def transaction(self) -> AbstractContextManager[None]: ...
+    def arrow_view(self, name: str, source: object) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
 
 
@@ -99,6 +100,15 @@ class DuckDBBackend:
             self._conn.execute("COMMIT")
         finally:
             self._in_tx = False
+
+    @contextmanager
+    def arrow_view(self, name: str, source: object) -> Iterator[None]:
+        # DuckDB scans an object with `__arrow_c_stream__` in place, without pyarrow.
+        self._conn.register(name, source)
+        try:
+            yield
+        finally:
+            self._conn.unregister(name)
 
     def close(self) -> None:
         self._conn.close()
@@ -173,6 +183,9 @@ class PostgresBackend:
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._conn.transaction()  # type: ignore[return-value]
+
+    def arrow_view(self, name: str, source: object) -> AbstractContextManager[None]:
+        raise LakeError("Arrow data can be read into a DuckDB lake only")
 
     def close(self) -> None:
         self._conn.close()

@@ -6,7 +6,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,6 +177,13 @@ class Lake:
         """One transaction: everything inside commits together or not at all."""
         with self._db.transaction():
             yield
+
+    def arrow_view(self, name: str, source: object) -> AbstractContextManager[None]:
+        """`source` (any object with `__arrow_c_stream__`) as a view `name` while inside.
+
+        DuckDB only: it reads the Arrow buffers in place.
+        """
+        return self._db.arrow_view(name, source)
 
     # -- writing ---------------------------------------------------------------------------
 

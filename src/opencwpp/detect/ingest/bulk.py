@@ -1,14 +1,15 @@
-"""The DuckDB fast path: DuckDB reads, validates and inserts whole batches of files itself.
+"""The DuckDB fast path: whole batches of files parsed, validated and inserted in bulk.
 
-Parsing JSON in Python costs ~20 µs a record; DuckDB reads the gzip files itself (one call
-for a batch of files, a file per thread) and parses in C++. In one transaction, records are
-classified with the same rules as the Python path (`records.rejection`) and inserted in one
-statement: the fresh ones -- valid, not in the lake (anti-join on event_id) -- as rows, the
-others as markers that give the per-file counts and are deleted with the later copies of an
-event id the batch holds twice (see `load_batch`). `raw` holds the rest of the record only (see
-`table`), so each record is written once. A batch DuckDB cannot read raises `duckdb.Error`;
-the caller then retries the files one by one and falls back to the Python path, which reports
-exactly what is wrong with a file.
+Parsing JSON in Python costs ~20 µs a record. Here the C scanner (`scan`) reads each file once
+on every core into Arrow columns that DuckDB inserts without a copy; a file it does not take
+(anything unusual) is read by DuckDB's own JSON reader instead (one call for those files, a
+file per thread). In one transaction, records are classified with the same rules as the Python
+path (`records.rejection`) and inserted in one statement per source: the fresh ones -- valid,
+not in the lake (anti-join on event_id) -- as rows, the others as markers that give the
+per-file counts and are deleted with the later copies of an event id the batch holds twice (see
+`load_batch`). `raw` holds the rest of the record only (see `table`), so each record is written
+once. A batch DuckDB cannot read raises `duckdb.Error`; the caller then retries the files one by
+one and falls back to the Python path, which reports exactly what is wrong with a file.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opencwpp.detect.ingest import scan
 from opencwpp.detect.ingest.records import GZIP_MAGIC
 from opencwpp.detect.ingest.table import EVENTS, JSON_FIELDS, MOVED_KEYS, SCALAR_FIELDS
 from opencwpp.detect.ingest.writer import SOURCE_NAME
@@ -29,6 +31,7 @@ from opencwpp.lake.lake import Lake
 _RECORDS_HEAD = re.compile(rb'^\s*\{\s*"Records"\s*:')
 _MIN_OBJECT = 16 * 1024 * 1024
 _IDENTITY = "userIdentity."
+_SCANNED = "cwpp_scanned_files"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,27 @@ def _rest_of_record() -> str:
     return f"json_merge_patch(j, ('{{' || concat_ws(',', {', '.join(keys)}) || '}}')::JSON)"
 
 
+def _typed(name: str, kind: str, text: str) -> str:
+    """A scalar column from its text: event_time a timestamp, booleans, the rest as is."""
+    if name == "event_time":
+        return f"CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP) AS {name}"
+    if kind == "bool":
+        return f"TRY_CAST({text} AS BOOLEAN) AS {name}"
+    return f"{text} AS {name}"
+
+
+def _reason(not_object: str, length: str, max_bytes: int) -> str:
+    """SQL: why a record is rejected ('' when it is not), from the columns and its length."""
+    return (
+        f"CASE WHEN {not_object} THEN 'not a JSON object' "
+        f"WHEN {length} > {int(max_bytes)} THEN 'record over {int(max_bytes)} bytes' "
+        "WHEN COALESCE(event_id, '') = '' OR COALESCE(event_name, '') = '' "
+        "OR COALESCE(event_source, '') = '' "
+        "THEN 'not a CloudTrail record (no eventID/eventName/eventSource)' "
+        "WHEN event_time IS NULL THEN 'no valid eventTime' ELSE '' END"
+    )
+
+
 def _select_columns(max_bytes: int) -> tuple[str, str, str]:
     """(the parse of each record, the columns from it, the rejection reason).
 
@@ -122,26 +146,31 @@ def _select_columns(max_bytes: int) -> tuple[str, str, str]:
         text = _field(dotted)
         if name == "event_time":
             text = f'COALESCE({text}, t."@timestamp")'
-            cols.append(f"CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP) AS {name}")
-        elif kind == "bool":
-            cols.append(f"TRY_CAST({text} AS BOOLEAN) AS {name}")
-        else:
-            cols.append(f"{text} AS {name}")
+        cols.append(_typed(name, kind, text))
     for name, key in JSON_FIELDS:
         cols.append(f't."{key}" AS {name}')
     cols.append(f"CASE WHEN t IS NOT NULL THEN {_rest_of_record()} END AS raw")
-    reason = (
+    reason = _reason(
         # The readers strip the whitespace around a value: ltrim (a copy) is a fallback only.
-        "CASE WHEN NOT (starts_with(CAST(j AS VARCHAR), '{') "
-        "OR starts_with(ltrim(CAST(j AS VARCHAR)), '{')) THEN 'not a JSON object' "
-        f"WHEN strlen(CAST(j AS VARCHAR)) > {int(max_bytes)} "
-        f"THEN 'record over {int(max_bytes)} bytes' "
-        "WHEN COALESCE(event_id, '') = '' OR COALESCE(event_name, '') = '' "
-        "OR COALESCE(event_source, '') = '' "
-        "THEN 'not a CloudTrail record (no eventID/eventName/eventSource)' "
-        "WHEN event_time IS NULL THEN 'no valid eventTime' ELSE '' END"
+        "NOT (starts_with(CAST(j AS VARCHAR), '{') OR starts_with(ltrim(CAST(j AS VARCHAR)), '{'))",
+        "strlen(CAST(j AS VARCHAR))",
+        max_bytes,
     )
     return extract, ", ".join(cols), reason
+
+
+def _scanned_records(view: str, max_bytes: int) -> str:
+    """SQL yielding the parsed records of scanned files (see `scan.ScannedFiles`)."""
+    cols = []
+    for name, kind, _ in SCALAR_FIELDS:
+        text = f"COALESCE(s.{name}, s.{scan.AT_TIMESTAMP})" if name == "event_time" else f"s.{name}"
+        cols.append(_typed(name, kind, text))
+    cols += [f"s.{name}" for name, _ in JSON_FIELDS] + ["s.raw"]
+    reason = _reason("is_object = 0", "nbytes", max_bytes)
+    return (
+        f"SELECT *, {reason} AS reason FROM (SELECT s.source AS src, s.is_object, s.nbytes, "
+        f"{', '.join(cols)} FROM {view} AS s) AS scanned"
+    )
 
 
 def _reader(fmt: str, compression: str, max_object: int) -> str:
@@ -159,6 +188,23 @@ def _reader(fmt: str, compression: str, max_object: int) -> str:
     return f"SELECT filename AS src, json AS j FROM read_json_objects(?, format='{fmt}', {common})"
 
 
+def _read_records(fmt: str, compression: str, largest: int, max_bytes: int) -> str:
+    """SQL yielding the parsed records of the files bound to `?`, read by DuckDB's reader."""
+    max_object = (
+        max(_MIN_OBJECT, largest + 1024) if fmt == "records" else max(_MIN_OBJECT, 2 * max_bytes)
+    )
+    extract, columns, reason = _select_columns(max_bytes)
+    reader = (
+        f"SELECT f.uri AS src, r.j FROM ({_reader(fmt, compression, max_object)}) AS r "
+        "JOIN cwpp_stage_files AS f ON f.path = r.src"
+    )
+    return (
+        f"SELECT *, {reason} AS reason FROM (SELECT src, j, {columns} FROM (SELECT src, j, t, "
+        f"json_transform(t.\"userIdentity\", '{_schema(_IDENTITY)}') AS u FROM "
+        f"(SELECT src, j, {extract} FROM ({reader}))))"
+    )
+
+
 def load_batch(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts:
     """Loads files of one format and compression in one go; raises `duckdb.Error` on bad input.
 
@@ -167,63 +213,73 @@ def load_batch(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts
     a marker row (event_id NULL, `raw` the rejection reason as a JSON string, '' for a
     duplicate, every other column NULL). Markers give the per-file counts and are deleted
     before the commit, with the later copies of an event id that occurs twice in the batch.
-    Staging the parsed records in a table first cost a third of the parse again.
+    Staging the parsed records in a table first cost a third of the parse again. Scanned files
+    and files read by DuckDB's reader are inserted by two statements; the anti-join leaves this
+    batch's rows out, so a copy in each is handled as two copies in one statement would be.
     """
-    kinds = {sniff(f.path) for f in files}
-    fmts = {(fmt, comp) for fmt, comp, _ in kinds}
+    sniffed = [sniff(f.path) for f in files]
+    fmts = {(fmt, comp) for fmt, comp, _ in sniffed}
     if len(fmts) != 1:
         raise ValueError("load_batch needs files of one format and compression")
     ((fmt, compression),) = fmts
-    largest = max(size for _, _, size in kinds)
-    max_object = (
-        max(_MIN_OBJECT, largest + 1024) if fmt == "records" else max(_MIN_OBJECT, 2 * max_bytes)
-    )
-    extract, columns, reason = _select_columns(max_bytes)
+    scanned, left = scan.scan_files([(f.path, f.uri) for f in files], fmt, compression)
     names = [n for n, _, _ in SCALAR_FIELDS] + [n for n, _ in JSON_FIELDS]
     lake.execute("CREATE OR REPLACE TEMP TABLE cwpp_stage_files (path VARCHAR, uri VARCHAR)")
-    params = [v for f in files for v in (str(f.path), f.uri)]
-    lake.execute(
-        "INSERT INTO cwpp_stage_files VALUES " + ", ".join("(?, ?)" for _ in files), params
-    )
-    reader = (
-        f"SELECT f.uri AS src, r.j FROM ({_reader(fmt, compression, max_object)}) AS r "
-        "JOIN cwpp_stage_files AS f ON f.path = r.src"
-    )
-    parsed = (
-        f"SELECT *, {reason} AS reason FROM (SELECT src, j, {columns} FROM (SELECT src, j, t, "
-        f"json_transform(t.\"userIdentity\", '{_schema(_IDENTITY)}') AS u FROM "
-        f"(SELECT src, j, {extract} FROM ({reader}))))"
-    )
+    params = [v for i in left for v in (str(files[i].path), files[i].uri)]
+    if left:
+        lake.execute(
+            "INSERT INTO cwpp_stage_files VALUES " + ", ".join("(?, ?)" for _ in left), params
+        )
+    # This batch's rows: now() is the transaction's start, which no committed row shares
+    # (checked first: a clock set back could repeat it). The anti-join leaves them out, so the
+    # copies of an event in scanned and in read files are treated alike (see below).
+    this_batch = "ingested_at = now()::TIMESTAMP"
+    batch = f"{EVENTS.name} WHERE {this_batch}"
     new = (
         f"reason = '' AND NOT EXISTS (SELECT 1 FROM {EVENTS.name} AS e "
-        "WHERE e.event_id = p.event_id)"
+        f"WHERE e.event_id = p.event_id AND NOT COALESCE(e.{this_batch}, false))"
     )
-    insert_cols = ", ".join(
-        ["_cq_id", *names, "raw", "source", "ingested_at", "_cq_source_name", "_cq_sync_time"]
-    )
-    select_cols = ", ".join(
-        [
-            "CASE WHEN new THEN CAST(md5(event_id) AS UUID) END",
-            *(f"CASE WHEN new THEN {name} END" for name in names),
-            "CASE WHEN new THEN raw ELSE to_json(reason) END",
-            "src",
-            "now()::TIMESTAMP",
-            f"'{SOURCE_NAME}'",
-            "now()::TIMESTAMP",
-        ]
-    )
-    # This batch's rows: now() is the transaction's start, which no committed row shares
-    # (checked first: a clock set back could repeat it).
-    batch = f"{EVENTS.name} WHERE ingested_at = now()::TIMESTAMP"
+    columns = ["_cq_id", *names, "raw", "source", "ingested_at", "_cq_source_name", "_cq_sync_time"]
+    values = [
+        "CAST(md5(event_id) AS UUID)",
+        *names,
+        "raw",
+        "src",
+        "now()::TIMESTAMP",
+        f"'{SOURCE_NAME}'",
+        "now()::TIMESTAMP",
+    ]
+    # A marker row: the reason in raw, where the record came from, and NULL for the rest.
+    marker = {
+        c: "to_json(reason)" if c == "raw" else "NULL" if c == "_cq_id" or c in names else v
+        for c, v in zip(columns, values, strict=True)
+    }
+
+    picked = [
+        v if marker[c] == v else f"CASE WHEN new THEN {v} ELSE {marker[c]} END"
+        for c, v in zip(columns, values, strict=True)
+    ]
+
+    def insert(parsed: str, params: list[Any]) -> None:
+        lake.execute(
+            f"INSERT INTO {EVENTS.name} ({', '.join(columns)}) SELECT {', '.join(picked)} "
+            f"FROM (SELECT *, {new} AS new FROM ({parsed}) AS p)",
+            params,
+        )
+
     counts = BulkCounts()
     with lake.transaction():
         if lake.query(f"SELECT 1 AS hit FROM {batch} LIMIT 1"):
             raise ValueError("the lake already holds events ingested at this very time")
-        lake.execute(
-            f"INSERT INTO {EVENTS.name} ({insert_cols}) SELECT {select_cols} FROM "
-            f"(SELECT *, {new} AS new FROM ({parsed}) AS p)",
-            [[str(f.path) for f in files]],
-        )
+        if scanned is not None:
+            with lake.arrow_view(_SCANNED, scanned):
+                insert(_scanned_records(_SCANNED, max_bytes), [])
+        if left:
+            largest = max(sniffed[i][2] for i in left)
+            insert(
+                _read_records(fmt, compression, largest, max_bytes),
+                [[str(files[i].path) for i in left]],
+            )
         # Of an event id stored twice by this batch, the copy from the first file (by URI)
         # and first in it stays, as the Python path keeps the first.
         lake.execute(
