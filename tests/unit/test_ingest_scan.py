@@ -80,12 +80,7 @@ def canonical(value: Any) -> str:
 
 
 def dotted_value(record: dict[str, Any], dotted: str) -> Any:
-    value: Any = record
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+    return records._path(record, dotted)
 
 
 def text_matches(scanned: str | None, value: Any) -> bool:

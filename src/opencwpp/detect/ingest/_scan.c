@@ -376,6 +376,15 @@ static int scan_string(parse_t *P, const char **content, size_t *len, int *escap
 
 static int skip_value(parse_t *P, int depth);
 
+/* After a member or an element: 1 when a comma follows, 0 at `close`, -1 otherwise (the
+ * comma or the closing character is consumed). */
+static int after_item(parse_t *P, char close) {
+    skip_ws(P);
+    if (P->p >= P->end) return -1;
+    if (*P->p == ',' || *P->p == close) return *P->p++ == ',';
+    return -1;
+}
+
 static int scan_number(parse_t *P) {
     const char *p = P->p, *end = P->end;
     if (p < end && *p == '-') p++;
@@ -490,17 +499,8 @@ static int scan_object(parse_t *P, int depth, int node, int top) {
                 buf_put(&P->raw, ":", 1) || put_value(&P->raw, value, value_len, spaced))
                 return -1;
         }
-        skip_ws(P);
-        if (P->p >= P->end) return -1;
-        if (*P->p == ',') {
-            P->p++;
-            continue;
-        }
-        if (*P->p == '}') {
-            P->p++;
-            return 0;
-        }
-        return -1;
+        int more = after_item(P, '}');
+        if (more <= 0) return more;
     }
 }
 
@@ -524,17 +524,8 @@ static int skip_value(parse_t *P, int depth) {
         for (;;) {
             skip_ws(P);
             if (skip_value(P, depth + 1)) return -1;
-            skip_ws(P);
-            if (P->p >= P->end) return -1;
-            if (*P->p == ',') {
-                P->p++;
-                continue;
-            }
-            if (*P->p == ']') {
-                P->p++;
-                return 0;
-            }
-            return -1;
+            int more = after_item(P, ']');
+            if (more <= 0) return more;
         }
     case 't':
         return scan_literal(P, "true", 4);
@@ -677,20 +668,11 @@ static int scan_file(parse_t *P, result_t *r, char shape) {
         if (P->p < P->end && *P->p == ']') {
             P->p++;
         } else {
-            for (;;) {
+            for (int more = 1; more;) {
                 skip_ws(P);
                 if (scan_record(P, r)) return -1;
-                skip_ws(P);
-                if (P->p >= P->end) return -1;
-                if (*P->p == ',') {
-                    P->p++;
-                    continue;
-                }
-                if (*P->p == ']') {
-                    P->p++;
-                    break;
-                }
-                return -1;
+                more = after_item(P, ']');
+                if (more < 0) return -1;
             }
         }
         if (shape == 'r') {
