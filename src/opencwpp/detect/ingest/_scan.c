@@ -314,6 +314,8 @@ static int scan_string(parse_t *P, const char **content, size_t *len, int *escap
     const unsigned char *end = (const unsigned char *)P->end;
     *escaped = 0;
     for (;;) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* eight bytes at a time; elsewhere the byte loop below does it all */
         while (end - s >= 8) {
             uint64_t x;
             memcpy(&x, s, 8);
@@ -324,6 +326,7 @@ static int scan_string(parse_t *P, const char **content, size_t *len, int *escap
             }
             s += 8;
         }
+#endif
         while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') s++;
         if (s >= end) return -1;
         unsigned char c = *s;
