@@ -154,9 +154,10 @@ static int col_int(col_t *c, int64_t v) {
 typedef struct {
     atomic_long refs;
     int ncols;
-    int64_t rows;
-    col_t *cols;
+    col_t *cols; /* every column holds a value for each record */
 } result_t;
+
+static int64_t result_rows(const result_t *r) { return r->cols[0].n; }
 
 static void result_decref(result_t *r) {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
@@ -631,17 +632,11 @@ static int scan_record(parse_t *P, result_t *r) {
         }
     }
     col_t *raw = &cols[FIXED_BEFORE + sc->ncap];
-    if (!is_object) {
-        if (col_null(raw)) return -1;
-        r->rows++;
-        return 0;
-    }
+    if (!is_object) return col_null(raw);
     if (col_begin(raw) || buf_put(&raw->data, "{", 1) || buf_put(&raw->data, P->raw.p, P->raw.len) ||
         buf_put(&raw->data, "}", 1))
         return -1;
-    if (col_end_text(raw)) return -1;
-    r->rows++;
-    return 0;
+    return col_end_text(raw);
 }
 
 /* The records of a file, by its shape (as the Python path reads it):
@@ -878,7 +873,7 @@ static void scanned_dealloc(ScannedObject *self) {
 
 static PyObject *scanned_rows(ScannedObject *self, void *closure) {
     (void)closure;
-    return PyLong_FromLongLong(self->result ? self->result->rows : 0);
+    return PyLong_FromLongLong(self->result ? result_rows(self->result) : 0);
 }
 
 static PyGetSetDef scanned_getset[] = {
@@ -1003,7 +998,7 @@ static void release_array(struct ArrowArray *a) {
 
 static int export_result(result_t *r, struct ArrowArray *out) {
     memset(out, 0, sizeof *out);
-    out->length = r->rows;
+    out->length = result_rows(r);
     out->n_buffers = 1;
     out->n_children = r->ncols;
     out->buffers = calloc(1, sizeof(void *));
