@@ -103,6 +103,9 @@ def test_alert_evidence_and_history(lake: Lake) -> None:
     assert wiper.severity is Severity.HIGH and wiper.mitre_attack == ("T1485",)
     assert wiper.evidence["event_count"] == 10 and len(wiper.evidence["record_ids"]) == 10
     assert wiper.resource.account_id == SUB
+    assert wiper.remediation.endswith(
+        "Known false positives: Tearing down a test environment (allow-list its pipeline identity)."
+    )
     assert wiper.evidence["first_event_time"].startswith("2024-05-01T11:08:00")
     second = detect_azure(lake)
     assert second.lifecycle.get("new", 0) == 0 and len(second.findings) == len(first.findings)

@@ -67,6 +67,10 @@ def test_alerts_are_grouped_findings_with_rule_metadata(lake: Lake) -> None:
     assert alert.evidence["event_count"] == 30
     assert len(alert.evidence["event_ids"]) == 20 and alert.evidence["event_ids_truncated"]
     assert alert.evidence["rule_author"] and alert.evidence["rule_references"] is not None
+    # Sigma's false positives are named as such, never presented as the fix.
+    assert len(alert.evidence["rule_falsepositives"]) == 3
+    assert alert.remediation.startswith("Check the matching events with the owner")
+    assert "Known false positives: AssumeRole may be done by" in alert.remediation
     assert "T1550.001" in alert.mitre_attack and "TA0008" in alert.mitre_attack
     assert alert.resource.uid.startswith("arn:aws:sts::")
     stored = load_findings(lake, FindingFilter(pillars=(Pillar.THREAT.value,)))

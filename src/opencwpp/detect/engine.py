@@ -157,19 +157,10 @@ class _RuleParts:
 
     @classmethod
     def of(cls, rule: CompiledRule) -> _RuleParts:
-        evidence = {
-            "rule_id": rule.id,
-            "rule_title": rule.title,
-            "rule_author": rule.author,
-            "rule_level": rule.level,
-            "rule_references": list(rule.references),
-            "rule_tags": list(rule.tags),
-            "rule_path": rule.path,
-        }
         return cls(
-            evidence,
+            rule.evidence,
             _SEVERITY.get(rule.level, Severity.MEDIUM),
-            "; ".join(rule.falsepositives),
+            rule.triage,
             f" (rule by {rule.author})" if rule.author else "",
             rule.mitre_attack,
         )
@@ -184,6 +175,7 @@ def _finding(rule: CompiledRule, parts: _RuleParts, group: dict[str, Any]) -> Fi
         **parts.evidence,
         "rule_references": list(parts.evidence["rule_references"]),
         "rule_tags": list(parts.evidence["rule_tags"]),
+        "rule_falsepositives": list(parts.evidence["rule_falsepositives"]),
         "event_count": count,
         "event_ids": ids,
         "event_ids_truncated": count > len(ids),

@@ -16,6 +16,7 @@ from opencwpp.core.models import Finding, Pillar, ResourceRef, Severity, Status
 from opencwpp.detect.azure.inventory import known_role_assignments
 from opencwpp.detect.azure.rules import DETECTIONS, EVENTS, WHO, AzureDetection
 from opencwpp.detect.sigma.correlation_alerts import SEVERITY
+from opencwpp.detect.sigma.rules import triage
 from opencwpp.findings import finish_run, save_findings, start_run
 from opencwpp.lake import Lake
 
@@ -52,6 +53,7 @@ def _finding(detection: AzureDetection, who: str, rows: list[dict[str, Any]]) ->
         "rule_author": "opencwpp",
         "rule_level": detection.level,
         "rule_tags": list(detection.tags),
+        "rule_falsepositives": list(detection.falsepositives),
         "event_count": len(rows),
         "record_ids": [str(r["record_id"]) for r in rows[:MAX_EVIDENCE]],
         "record_ids_truncated": len(rows) > MAX_EVIDENCE,
@@ -73,7 +75,7 @@ def _finding(detection: AzureDetection, who: str, rows: list[dict[str, Any]]) ->
         ),
         status_reason=f"{len(rows)} matching Activity Log record(s) by {who}",
         evidence=evidence,
-        remediation="; ".join(detection.falsepositives),
+        remediation=triage(detection.falsepositives),
         mitre_attack=detection.mitre_attack,
         first_seen=first,
         last_seen=last,

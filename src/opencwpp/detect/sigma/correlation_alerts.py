@@ -49,13 +49,7 @@ def _finding(rule: CompiledRule, spec: CorrelationSpec, rows: list[dict[str, Any
     ids = list(dict.fromkeys(str(r["event_id"]) for r in rows))
     in_window = int(first["in_window"])
     evidence = {
-        "rule_id": rule.id,
-        "rule_title": rule.title,
-        "rule_author": rule.author,
-        "rule_level": rule.level,
-        "rule_references": list(rule.references),
-        "rule_tags": list(rule.tags),
-        "rule_path": rule.path,
+        **rule.evidence,
         "correlation_type": spec.type,
         "correlated_rules": [m.reference for m in spec.members],
         "timespan": spec.timespan,
@@ -86,7 +80,7 @@ def _finding(rule: CompiledRule, spec: CorrelationSpec, rows: list[dict[str, Any
             f"{first['n']} from {in_window} event(s){author}"
         ),
         evidence=evidence,
-        remediation="; ".join(rule.falsepositives),
+        remediation=rule.triage,
         mitre_attack=rule.mitre_attack,
         first_seen=start,
         last_seen=first["win_last"],

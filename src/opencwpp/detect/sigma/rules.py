@@ -12,6 +12,7 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
@@ -43,6 +44,17 @@ TACTICS = {
 
 
 Rule = SigmaRule | SigmaCorrelationRule
+
+
+def triage(falsepositives: Iterable[str]) -> str:
+    """An alert's remediation: what to check, and the rule's known false positives.
+
+    Sigma has no remediation field; its `falsepositives` say what benign activity looks like,
+    so they are given as such, not as a fix.
+    """
+    known = "; ".join(falsepositives)
+    text = "Check the matching events with the owner of the identity"
+    return f"{text}. Known false positives: {known}." if known else f"{text}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +92,25 @@ class CompiledRule:
             elif name in TACTICS:
                 out.append(TACTICS[name])
         return tuple(dict.fromkeys(out))
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """What an alert keeps of its rule (fresh lists: a caller may change its copy)."""
+        return {
+            "rule_id": self.id,
+            "rule_title": self.title,
+            "rule_author": self.author,
+            "rule_level": self.level,
+            "rule_references": list(self.references),
+            "rule_tags": list(self.tags),
+            "rule_falsepositives": list(self.falsepositives),
+            "rule_path": self.path,
+        }
+
+    @property
+    def triage(self) -> str:
+        """An alert's remediation text (see `triage`)."""
+        return triage(self.falsepositives)
 
 
 @dataclass(frozen=True, slots=True)
