@@ -168,9 +168,13 @@ def test_checks_list_and_their_cases(tmp_path: Path) -> None:
     assert listed.returncode == 0
     assert "s3_bucket_default_encryption" in listed.stdout
     assert "ec2_security_group_open_ssh" not in listed.stdout
-    tested = cwpp(tmp_path, "checks", "test")
+    # Every check's cases run in the conformance tests; here, the command over one service.
+    tested = cwpp(tmp_path, "checks", "test", "--service", "s3")
     assert tested.returncode == 0, tested.stdout
     assert " 0 failed" in tested.stdout
+    unknown = cwpp(tmp_path, "checks", "test", "--pillar", "encryption")
+    assert unknown.returncode == 2
+    assert "unknown pillar 'encryption': use one of" in unknown.stderr
 
 
 def test_permissions_prints_a_read_only_policy(tmp_path: Path) -> None:
