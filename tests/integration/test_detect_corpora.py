@@ -71,6 +71,8 @@ def test_alerts_are_grouped_findings_with_rule_metadata(lake: Lake) -> None:
     assert len(alert.evidence["rule_falsepositives"]) == 3
     assert alert.remediation.startswith("Check the matching events with the owner")
     assert "Known false positives: AssumeRole may be done by" in alert.remediation
+    assert alert.remediation.endswith("Terraform may lead to false positives.")
+    assert "environment; AssumeRole from unfamiliar" in alert.remediation
     assert "T1550.001" in alert.mitre_attack and "TA0008" in alert.mitre_attack
     assert alert.resource.uid.startswith("arn:aws:sts::")
     stored = load_findings(lake, FindingFilter(pillars=(Pillar.THREAT.value,)))

@@ -52,7 +52,7 @@ def triage(falsepositives: Iterable[str]) -> str:
     Sigma has no remediation field; its `falsepositives` say what benign activity looks like,
     so they are given as such, not as a fix.
     """
-    known = "; ".join(falsepositives)
+    known = "; ".join(text.strip().rstrip(".") for text in falsepositives if text.strip())
     text = "Check the matching events with the owner of the identity"
     return f"{text}. Known false positives: {known}." if known else f"{text}."
 
