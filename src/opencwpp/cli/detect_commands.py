@@ -7,10 +7,19 @@ Mount: `app.add_typer(detect_commands.app, name="detect")` and
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from opencwpp.cli import common
@@ -21,6 +30,7 @@ from opencwpp.detect.allowlist import AllowList, load_allowlist
 from opencwpp.detect.engine import DetectResult, detect
 from opencwpp.detect.ingest import (
     DEFAULT_MAX_RECORD_BYTES,
+    FileOutcome,
     IngestReport,
     ingest,
     ingested_uris,
@@ -64,15 +74,51 @@ def ingest_command(
         DEFAULT_MAX_RECORD_BYTES, "--max-record-bytes", help="Records larger are rejected."
     ),
     force: bool = typer.Option(False, "--force", help="Re-read files already ingested."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="A line for every file, not only for those with problems."
+    ),
 ) -> None:
-    """Load CloudTrail records into the lake (idempotent; files already done are skipped)."""
+    """Load CloudTrail records into the lake (idempotent; files already done are skipped).
+
+    Exits 1 when a file could not be read at all; it is retried on the next run.
+    """
     start = _since(since)
     cfg = common.settings(ctx, lake=lake)
-    with common.open_lake(cfg.lake) as opened:
-        report = _ingest(opened, sources, profile, start, max_record_bytes, force)
-    _print_ingest(report)
+    with common.open_lake(cfg.lake) as opened, _ingest_progress() as progress:
+        report = _ingest(opened, sources, profile, start, max_record_bytes, force, progress)
+    _print_ingest(report, verbose=verbose)
     if report.count("failed"):
         raise typer.Exit(1)
+
+
+class _IngestBar:
+    """A Rich progress bar over the files being ingested (on stderr, gone when done)."""
+
+    def __init__(self, bar: Progress) -> None:
+        self._bar = bar
+        self._task = bar.add_task("listing the sources", total=None)
+        self._new = 0
+
+    def start(self, files: int) -> None:
+        """The sources are listed: this many files to go through."""
+        self._bar.update(self._task, total=files, description="files")
+
+    def __call__(self, outcome: FileOutcome) -> None:
+        self._new += outcome.inserted
+        self._bar.update(self._task, advance=1, description=f"files, {self._new:,} new events")
+
+
+@contextmanager
+def _ingest_progress() -> Iterator[_IngestBar]:
+    columns = (
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        yield _IngestBar(bar)
 
 
 def _ingest(
@@ -82,6 +128,7 @@ def _ingest(
     since: datetime | None,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     force: bool = False,
+    progress: _IngestBar | None = None,
 ) -> IngestReport:
     from opencwpp.collect.aws.session import AwsContext
 
@@ -93,27 +140,34 @@ def _ingest(
             since=since.replace(tzinfo=UTC) if since is not None else None,
         )
     )
-    return ingest(lake, files, max_record_bytes=max_record_bytes, force=force)
+    if progress is not None:
+        progress.start(len(files))
+    return ingest(lake, files, max_record_bytes=max_record_bytes, force=force, progress=progress)
 
 
-def _print_ingest(report: IngestReport, quiet_when_nothing: bool = False) -> None:
+def _print_ingest(
+    report: IngestReport, quiet_when_nothing: bool = False, verbose: bool = False
+) -> None:
+    """A line per file with a problem (per file read, when verbose), then the totals."""
     for f in report.files:
-        if f.outcome == "skipped":
+        if f.outcome == "skipped" or (f.outcome == "ingested" and not verbose):
             continue
         rejected = ", ".join(f"{n} {escape(r)}" for r, n in sorted(f.rejected.items()))
-        line = f"{f.outcome:8} {escape(f.uri)}: {f.read} read, {f.inserted} new"
-        line += f", {f.duplicates} duplicate" if f.duplicates else ""
+        line = f"{f.outcome:8} {escape(f.uri)}: {f.read:,} read, {f.inserted:,} new"
+        line += f", {f.duplicates:,} duplicate" if f.duplicates else ""
         line += f", rejected: {rejected}" if rejected else ""
         line += f" [red]{escape(f.error)}[/]" if f.error else ""
         console.print(line)
     if quiet_when_nothing and not report.inserted and not report.count("failed"):
         return
     console.print(
-        f"{len(report.files)} file(s): {report.count('ingested')} ingested, "
-        f"{report.count('partial')} partial, {report.count('failed')} failed, "
-        f"{report.count('skipped')} already done; {report.read} records read, "
-        f"{report.inserted} new events, {report.rejected} rejected"
+        f"{len(report.files):,} file(s): {report.count('ingested'):,} ingested, "
+        f"{report.count('partial'):,} partial, {report.count('failed'):,} failed, "
+        f"{report.count('skipped'):,} already done; {report.read:,} records read, "
+        f"{report.inserted:,} new events, {report.rejected:,} rejected"
     )
+    if report.count("failed"):
+        console.print("Files that failed are not marked done: the next run reads them again.")
 
 
 @app.command("run")

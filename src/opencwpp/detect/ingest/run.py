@@ -236,7 +236,10 @@ def ingest(
     fast: bool = True,
     progress: Callable[[FileOutcome], None] | None = None,
 ) -> IngestReport:
-    """Ingests every source file not done yet; returns the per-file report."""
+    """Ingests every source file not done yet; returns the per-file report.
+
+    `progress` is called with each file's outcome as it is known (files already done first).
+    """
     lake.ensure_tables([events_table(lake.dialect), INGEST_STATE])
     if fast:
         drop_event_key(lake)
@@ -246,6 +249,8 @@ def ingest(
     for src in sources:
         if done.get(src.uri) == (src.size, src.etag):
             report.files.append(FileOutcome(src.uri, SKIPPED))
+            if progress is not None:
+                progress(report.files[-1])
         else:
             todo.append(src)
     by_uri = {s.uri: s for s in todo}
