@@ -204,9 +204,14 @@ class Lake:
         values = [
             [_db_value(row.get(n), t) for n, t in zip(names, types, strict=True)] for row in rows
         ]
-        return self._insert_values(tbl, values)
+        return self.insert_values(tbl, values)
 
-    def _insert_values(self, tbl: Table, values: list[list[Any]]) -> int:
+    def insert_values(self, tbl: Table, values: list[list[Any]]) -> int:
+        """Inserts rows given as value lists in the table's column order, in database form.
+
+        Database form: JSON as text, naive UTC times (see `db_rows`). In bulk: COPY on
+        PostgreSQL, column lists unnested on DuckDB. Returns how many.
+        """
         if not values:
             return 0
         types = [SQL_TYPES[self.dialect][tbl.column_type(n)] for n in tbl.column_names]
@@ -263,7 +268,7 @@ class Lake:
             for tbl, values in batches:
                 if tbl.name not in counts:
                     raise LakeError(f"batch for {tbl.name}, which this scope does not replace")
-                counts[tbl.name] += self._insert_values(tbl, values)
+                counts[tbl.name] += self.insert_values(tbl, values)
         if self.dialect == "postgres":
             # Fresh statistics, or the planner guesses a freshly loaded table is empty.
             for tbl in tables:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from opencwpp.detect.ingest.table import EVENTS, INGEST_STATE
+from opencwpp.detect.ingest.table import EVENTS, INGEST_STATE, events_table
 from opencwpp.lake.lake import Lake
 
 _CHUNK = 500
+_IDS_CHUNK = 10_000
 _ROWS = 100
 SOURCE_NAME = "cloudtrail"
+# Where the Python path's rows are copied on PostgreSQL before they are inserted (see below).
+_STAGE = replace(EVENTS, name="cwpp_events_stage", primary_key=())
 
 
 def event_cq_id(event_id: str) -> str:
@@ -24,12 +28,12 @@ def event_cq_id(event_id: str) -> str:
 def existing_ids(lake: Lake, ids: Sequence[str]) -> set[str]:
     """Which of these eventIDs the lake already holds."""
     found: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = list(ids[start : start + _CHUNK])
-        marks = ", ".join("?" for _ in chunk)
-        rows = lake.query(
-            f"SELECT event_id FROM aws_cloudtrail_events WHERE event_id IN ({marks})", chunk
-        )
+    # One list parameter a chunk: psycopg rewrites a statement per placeholder, which cost
+    # more than the query did with an IN list of 500.
+    among = "= ANY(?)" if lake.dialect == "postgres" else "IN (SELECT unnest(CAST(? AS VARCHAR[])))"
+    for start in range(0, len(ids), _IDS_CHUNK):
+        chunk = list(ids[start : start + _IDS_CHUNK])
+        rows = lake.query(f"SELECT event_id FROM {EVENTS.name} WHERE event_id {among}", [chunk])
         found.update(str(r["event_id"]) for r in rows)
     return found
 
@@ -56,10 +60,19 @@ def insert_events(lake: Lake, rows: list[dict[str, Any]]) -> int:
             "_cq_sync_time": now,
         }
         values.append([row.get(n) for n in names])
-    # The ids were checked above; on PostgreSQL the key also guards against a concurrent run.
-    # (On DuckDB the table has no key, and one process writes a lake file at a time.)
-    conflict = "ON CONFLICT (event_id) DO NOTHING" if lake.dialect == "postgres" else ""
-    insert_values(lake, EVENTS.name, names, values, conflict)
+    if lake.dialect != "postgres":
+        # No key on DuckDB's table, and one process writes a lake file at a time.
+        lake.insert_values(events_table(lake.dialect), values)
+        return len(fresh)
+    # The ids were checked above; on PostgreSQL the key also guards against a concurrent run,
+    # which COPY cannot: the rows are copied to a temporary table and inserted from there.
+    lake.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE.name} (LIKE {EVENTS.name})")
+    lake.execute(f"TRUNCATE {_STAGE.name}")
+    lake.insert_values(_STAGE, values)
+    lake.execute(
+        f"INSERT INTO {EVENTS.name} SELECT * FROM {_STAGE.name} ON CONFLICT (event_id) DO NOTHING"
+    )
+    lake.execute(f"TRUNCATE {_STAGE.name}")
     return len(fresh)
 
 

@@ -1,0 +1,72 @@
+"""Writing events on each backend: only new event ids, the first copy, and a concurrent run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from opencwpp.detect.ingest import writer
+from opencwpp.detect.ingest.records import full_record, parse_file
+from opencwpp.detect.ingest.table import INGEST_STATE, events_table
+from opencwpp.lake import Lake
+
+
+def _rows(ids: list[str], name: str = "ListBuckets") -> list[dict[str, object]]:
+    records = ",".join(
+        f'{{"eventID": "{i}", "eventTime": "2024-08-01T10:00:00Z", "eventName": "{name}", '
+        f'"eventSource": "s3.amazonaws.com", "requestParameters": {{"b": [1, 2]}}, "x": null}}'
+        for i in ids
+    )
+    return parse_file(f'{{"Records": [{records}]}}'.encode(), "f.json").rows
+
+
+def _stored(lake: Lake) -> list[dict[str, object]]:
+    return lake.query("SELECT * FROM aws_cloudtrail_events ORDER BY event_id")
+
+
+@pytest.fixture
+def events_lake(lake: Lake) -> Lake:
+    lake.ensure_tables([events_table(lake.dialect), INGEST_STATE])
+    return lake
+
+
+def test_new_ids_only_and_the_first_copy(events_lake: Lake) -> None:
+    assert writer.insert_events(events_lake, _rows(["a", "b"])) == 2
+    rows = _rows(["b", "c", "c"], name="GetObject") + _rows(["c"], name="PutObject")
+    assert writer.insert_events(events_lake, rows) == 1
+    stored = _stored(events_lake)
+    assert [(r["event_id"], r["event_name"]) for r in stored] == [
+        ("a", "ListBuckets"),
+        ("b", "ListBuckets"),
+        ("c", "GetObject"),
+    ]
+    record = full_record(stored[2])
+    assert record["requestParameters"] == {"b": [1, 2]} and record["x"] is None
+    assert str(stored[2]["_cq_id"]) == writer.event_cq_id("c")
+    assert stored[2]["event_time"] == datetime(2024, 8, 1, 10, tzinfo=UTC).replace(tzinfo=None)
+
+
+def test_a_concurrent_run_that_stored_an_id_first_is_not_an_error(
+    pg_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL only: on DuckDB one process writes a lake file at a time."""
+    with Lake.open(pg_schema_url) as lake:
+        lake.ensure_tables([events_table(lake.dialect), INGEST_STATE])
+        writer.insert_events(lake, _rows(["a"]))
+        # As if another run stored "a" between this run's check and its insert.
+        monkeypatch.setattr(writer, "existing_ids", lambda lake, ids: set())
+        with lake.transaction():
+            writer.insert_events(lake, _rows(["a", "b"], name="GetObject"))
+        stored = _stored(lake)
+    assert [(r["event_id"], r["event_name"]) for r in stored] == [
+        ("a", "ListBuckets"),
+        ("b", "GetObject"),
+    ]
+
+
+def test_existing_ids_in_chunks(events_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writer, "_IDS_CHUNK", 3)
+    writer.insert_events(events_lake, _rows([f"id{n}" for n in range(0, 10, 2)]))
+    asked = [f"id{n}" for n in range(10)]
+    assert writer.existing_ids(events_lake, asked) == {f"id{n}" for n in range(0, 10, 2)}
