@@ -70,3 +70,20 @@ def test_existing_ids_in_chunks(events_lake: Lake, monkeypatch: pytest.MonkeyPat
     writer.insert_events(events_lake, _rows([f"id{n}" for n in range(0, 10, 2)]))
     asked = [f"id{n}" for n in range(10)]
     assert writer.existing_ids(events_lake, asked) == {f"id{n}" for n in range(0, 10, 2)}
+
+
+def test_a_nul_character_is_stored_and_never_fails_the_file(events_lake: Lake) -> None:
+    """A caller controls a failed call's parameters and its user agent: NUL must not block."""
+    text = (
+        '{"Records": [{"eventID": "n1", "eventTime": "2024-08-01T10:00:00Z", '
+        '"eventName": "Get\\u0000Object", "eventSource": "s3.amazonaws.com", '
+        '"userAgent": "curl\\u0000", "requestParameters": {"bucketName": "b\\u0000", '
+        '"kept": "a\\\\u0000b"}}]}'
+    )
+    assert writer.insert_events(events_lake, parse_file(text.encode(), "f.json").rows) == 1
+    (row,) = _stored(events_lake)
+    record = full_record(row)
+    # DuckDB keeps the NUL; PostgreSQL's text and jsonb cannot, so it stores U+FFFD instead.
+    nul = "\x00" if events_lake.dialect == "duckdb" else "\ufffd"
+    assert row["event_name"] == f"Get{nul}Object" and row["user_agent"] == f"curl{nul}"
+    assert record["requestParameters"] == {"bucketName": f"b{nul}", "kept": "a\\u0000b"}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from opencwpp.core.errors import LakeError
 from opencwpp.lake import Lake, Scope, table
-from opencwpp.lake.schema import INT64, JSON, TIMESTAMP
+from opencwpp.lake.schema import INT64, JSON, LIST_UTF8, TIMESTAMP
 
 THINGS = table(
     "aws_test_things",
@@ -168,3 +170,35 @@ def test_regional_scopes_of_shared_and_request_region_tables(lake: Lake) -> None
         "us-east-1",
     ]
     assert len(lake.query("SELECT arn FROM aws_test_subnets")) == 2
+
+
+def test_a_nul_character_is_written_on_both_backends(lake: Lake) -> None:
+    """Names, tags and logged parameters are the caller's: a NUL must not fail the write."""
+    texts = table("cwpp_test_texts", ["name", ("doc", JSON), ("names", LIST_UTF8)])
+    lake.ensure_tables([texts])
+    lake.insert_rows(
+        texts,
+        [
+            {"_cq_id": str(uuid.uuid4()), **row}
+            for row in [
+                {
+                    "name": "a\x00b",
+                    "doc": {"k\x00": ["v\x00", "\\u0000 stays"]},
+                    "names": ["x\x00"],
+                },
+                {"name": "plain", "doc": {"k": "v"}, "names": ["y"]},
+            ]
+        ],
+    )
+    rows = lake.query(
+        "SELECT name, CAST(doc AS VARCHAR) AS doc, names FROM cwpp_test_texts ORDER BY name"
+    )
+    # DuckDB keeps NUL; PostgreSQL's text and jsonb cannot, so they hold U+FFFD instead.
+    nul = "\x00" if lake.dialect == "duckdb" else "\ufffd"
+    assert rows[0]["name"] == f"a{nul}b" and rows[0]["names"] == [f"x{nul}"]
+    assert json.loads(rows[0]["doc"]) == {f"k{nul}": [f"v{nul}", "\\u0000 stays"]}
+    assert (rows[1]["name"], rows[1]["names"], json.loads(rows[1]["doc"])) == (
+        "plain",
+        ["y"],
+        {"k": "v"},
+    )

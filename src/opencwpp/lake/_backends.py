@@ -133,6 +133,45 @@ def _pg_params(sql: str) -> str:
     return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
 
 
+_PG_TEXT = {"text", "jsonb", "text[]"}
+# `\u0000` in JSON text, after an even number of backslashes (an odd one escapes the last).
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _without_nul(value: Any, sql_type: str) -> Any:
+    r"""The value with each NUL character as U+FFFD: PostgreSQL's text and jsonb refuse NUL.
+
+    Much of what lands in the lake is written by whoever calls the cloud's APIs (a failed
+    call's parameters, a user agent, a resource name): a NUL there failed the whole write, and
+    dropping the row would hide it. In JSON text a NUL is the escape `\u0000`. The value
+    itself is returned when it holds no NUL.
+    """
+    if isinstance(value, list):
+        return [_without_nul(item, "text") for item in value]
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if sql_type == "jsonb" and "\\u0000" in value:
+        value = _NUL_ESCAPE.sub(r"\1\\ufffd", value)
+    return value
+
+
+def _storable_row(row: list[Any], texts: list[tuple[int, str]]) -> list[Any]:
+    """The row, or a copy with its text columns' NULs replaced (see `_without_nul`)."""
+    out = row
+    for index, sql_type in texts:
+        value = row[index]
+        if value is None:
+            continue
+        storable = _without_nul(value, sql_type)
+        if storable is not value:
+            if out is row:
+                out = list(row)
+            out[index] = storable
+    return out
+
+
 class PostgresBackend:
     """A PostgreSQL database, optionally confined to one schema."""
 
@@ -170,9 +209,10 @@ class PostgresBackend:
         statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
             pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
         )
+        texts = [(i, t) for i, t in enumerate(types) if t in _PG_TEXT]
         with self._conn.cursor() as cur, cur.copy(statement) as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row(_storable_row(row, texts))
 
     def table_names(self) -> set[str]:
         rows = self.query(

@@ -210,7 +210,8 @@ class Lake:
         """Inserts rows given as value lists in the table's column order, in database form.
 
         Database form: JSON as text, naive UTC times (see `db_rows`). In bulk: COPY on
-        PostgreSQL, column lists unnested on DuckDB. Returns how many.
+        PostgreSQL, column lists unnested on DuckDB. PostgreSQL's text and jsonb cannot hold a
+        NUL character: there it is stored as U+FFFD. Returns how many.
         """
         if not values:
             return 0
