@@ -130,3 +130,16 @@ def test_cli_ingest_azure_then_alerts(lake_url: str) -> None:
         app, ["detect", "ingest-azure", str(DATA), "--no-detect", "--lake", lake_url]
     )
     assert res.exit_code == 0 and "0 new record(s)" in res.stdout
+
+
+def test_a_lone_surrogate_or_nul_in_a_record_is_stored(lake: Lake, tmp_path: Path) -> None:
+    """The caller writes much of a record: text no backend can hold must not fail the file."""
+    (record,) = json.loads((DATA / "rest" / "activity-log-list.json").read_text())
+    record["eventDataId"] = "odd-text-1"
+    text = json.dumps([record]).replace('"caller": "', '"caller": "\\ud800\\u0000', 1)
+    (tmp_path / "odd.json").write_text(text)
+    (result,) = ingest_paths(lake, [str(tmp_path / "odd.json")])
+    assert (result.error, result.inserted) == ("", 1)
+    (row,) = lake.query("SELECT caller FROM cwpp_azure_activity_events")
+    nul = "\x00" if lake.dialect == "duckdb" else "\ufffd"
+    assert row["caller"].startswith(f"\ufffd{nul}")

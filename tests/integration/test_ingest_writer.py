@@ -1,12 +1,14 @@
-"""Writing events on each backend: only new event ids, the first copy, and a concurrent run."""
+"""Writing events on each backend: new event ids only, the first copy, a concurrent run, and
+characters a backend cannot store."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from opencwpp.detect.ingest import writer
+from opencwpp.detect.ingest import ingest, list_sources, writer
 from opencwpp.detect.ingest.records import full_record, parse_file
 from opencwpp.detect.ingest.table import INGEST_STATE, events_table
 from opencwpp.lake import Lake
@@ -87,3 +89,21 @@ def test_a_nul_character_is_stored_and_never_fails_the_file(events_lake: Lake) -
     nul = "\x00" if events_lake.dialect == "duckdb" else "\ufffd"
     assert row["event_name"] == f"Get{nul}Object" and row["user_agent"] == f"curl{nul}"
     assert record["requestParameters"] == {"bucketName": f"b{nul}", "kept": "a\\u0000b"}
+
+
+def test_a_lone_surrogate_is_stored_as_a_replacement_character(lake: Lake, tmp_path: Path) -> None:
+    """`\\ud800` alone is valid JSON but no character: the file must still be ingested."""
+    records = [
+        '{"eventID": "s1", "eventName": "a\\ud800b", "eventSource": "s3.amazonaws.com", '
+        '"eventTime": "2024-08-01T10:00:00Z", "requestParameters": {"k\\udc00": "x\\udc00"}}',
+        # A real pair stays the character it encodes.
+        '{"eventID": "s2", "eventName": "\\ud83d\\ude00", "eventSource": "s3.amazonaws.com", '
+        '"eventTime": "2024-08-01T10:00:00Z"}',
+    ]
+    path = tmp_path / "surrogates.json"
+    path.write_text('{"Records": [' + ", ".join(records) + "]}")
+    report = ingest(lake, list_sources([str(path)]))
+    assert (report.count("ingested"), report.inserted) == (1, 2)
+    rows = {str(r["event_id"]): r for r in _stored(lake)}
+    assert rows["s1"]["event_name"] == "a\ufffdb" and rows["s2"]["event_name"] == "\U0001f600"
+    assert full_record(rows["s1"])["requestParameters"] == {"k\ufffd": "x\ufffd"}

@@ -1,0 +1,35 @@
+r"""Text from JSON that every lake backend can store.
+
+JSON may escape half of a UTF-16 surrogate pair alone (`\ud800`). Python's `json` reads it into
+a string holding a lone surrogate, which is no Unicode character: neither DuckDB nor
+PostgreSQL can store it, and the write failed with the whole file. Log records are written by
+whoever calls the cloud, so such text is kept with U+FFFD in place of each lone surrogate
+rather than refused (a refused record would be a way to hide one).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# A surrogate's escape, whether or not its pair follows: the parsed value is then checked.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(value: Any, text: str) -> Any:
+    """`value`, parsed from the JSON `text`, with each lone surrogate (keys too) as U+FFFD.
+
+    The text is searched once; the value is walked only when it escapes a surrogate.
+    """
+    return _replaced(value) if _SURROGATE_ESCAPE.search(text) else value
+
+
+def _replaced(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replaced(item) for item in value]
+    if isinstance(value, dict):
+        return {_LONE_SURROGATE.sub("\ufffd", key): _replaced(item) for key, item in value.items()}
+    return value
