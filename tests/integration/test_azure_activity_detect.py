@@ -132,14 +132,19 @@ def test_cli_ingest_azure_then_alerts(lake_url: str) -> None:
     assert res.exit_code == 0 and "0 new record(s)" in res.stdout
 
 
-def test_a_lone_surrogate_or_nul_in_a_record_is_stored(lake: Lake, tmp_path: Path) -> None:
-    """The caller writes much of a record: text no backend can hold must not fail the file."""
+def test_odd_text_and_numbers_in_a_record_are_stored(lake: Lake, tmp_path: Path) -> None:
+    """The caller writes much of a record: what a backend cannot hold must not fail the file."""
     (record,) = json.loads((DATA / "rest" / "activity-log-list.json").read_text())
     record["eventDataId"] = "odd-text-1"
+    record["properties"] = {**record.get("properties", {}), "huge": "HUGE"}
     text = json.dumps([record]).replace('"caller": "', '"caller": "\\ud800\\u0000', 1)
+    text = text.replace('"HUGE"', "1e999")  # no double holds it: kept as its text
     (tmp_path / "odd.json").write_text(text)
     (result,) = ingest_paths(lake, [str(tmp_path / "odd.json")])
     assert (result.error, result.inserted) == ("", 1)
-    (row,) = lake.query("SELECT caller FROM cwpp_azure_activity_events")
+    (row,) = lake.query(
+        "SELECT caller, CAST(properties AS VARCHAR) AS p FROM cwpp_azure_activity_events"
+    )
     nul = "\x00" if lake.dialect == "duckdb" else "\ufffd"
     assert row["caller"].startswith(f"\ufffd{nul}")
+    assert json.loads(row["p"])["huge"] == "1e999"

@@ -107,3 +107,28 @@ def test_a_lone_surrogate_is_stored_as_a_replacement_character(lake: Lake, tmp_p
     rows = {str(r["event_id"]): r for r in _stored(lake)}
     assert rows["s1"]["event_name"] == "a\ufffdb" and rows["s2"]["event_name"] == "\U0001f600"
     assert full_record(rows["s1"])["requestParameters"] == {"k\ufffd": "x\ufffd"}
+
+
+def test_numbers_beyond_a_double_and_nan_are_kept_as_text(lake: Lake, tmp_path: Path) -> None:
+    """`1e999` read as a float is `Infinity` when written back, which is no JSON."""
+    path = tmp_path / "numbers.json"
+    path.write_text(
+        '{"eventID": "i1", "eventName": "x", "eventSource": "s3.amazonaws.com", '
+        '"eventTime": "2024-08-01T10:00:00Z", "requestParameters": {"n": 1e999, "m": -1e999, '
+        '"q": NaN, "small": 1.5, "big": 123456789012345678901234567890}}\n'
+        '{"eventID": "i2", "eventName": "y", "eventSource": "s3.amazonaws.com", '
+        '"eventTime": "2024-08-01T10:00:00Z"}\n'
+    )
+    report = ingest(lake, list_sources([str(path)]))
+    assert report.inserted == 2 and report.count("failed") == 0
+    row = next(r for r in _stored(lake) if r["event_id"] == "i1")
+    params = full_record(row)["requestParameters"]
+    assert (params["small"], params["big"]) == (1.5, 123456789012345678901234567890)
+    if lake.dialect == "duckdb":  # DuckDB's own reader took the file: the text as it was
+        (stored,) = lake.query(
+            "SELECT CAST(request_parameters AS VARCHAR) AS p FROM aws_cloudtrail_events "
+            "WHERE event_id = 'i1'"
+        )
+        assert '"n":1e999' in stored["p"] and '"q":NaN' in stored["p"]
+    else:
+        assert (params["n"], params["m"], params["q"]) == ("1e999", "-1e999", "NaN")

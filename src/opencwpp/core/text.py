@@ -1,4 +1,4 @@
-r"""Text from JSON that every lake backend can store.
+r"""Text and numbers from JSON that every lake backend can store.
 
 JSON may escape half of a UTF-16 surrogate pair alone (`\ud800`). Python's `json` reads it into
 a string holding a lone surrogate, which is no Unicode character: neither DuckDB nor
@@ -9,6 +9,8 @@ rather than refused (a refused record would be a way to hide one).
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Any
 
@@ -33,3 +35,18 @@ def _replaced(value: Any) -> Any:
     if isinstance(value, dict):
         return {_LONE_SURROGATE.sub("\ufffd", key): _replaced(item) for key, item in value.items()}
     return value
+
+
+def json_loads(text: str) -> Any:
+    """`json.loads`, keeping as text what no backend stores as a JSON number.
+
+    A number beyond a double (`1e999`) would come back as `Infinity`, and Python also reads the
+    non-JSON `NaN` and `Infinity`; written back, neither is JSON, and PostgreSQL refused the
+    file. Such numbers are kept as strings of their text instead.
+    """
+    return json.loads(text, parse_float=_finite_or_text, parse_constant=str)
+
+
+def _finite_or_text(text: str) -> float | str:
+    value = float(text)
+    return value if math.isfinite(value) else text

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from opencwpp.core.errors import UsageError
-from opencwpp.core.text import storable
+from opencwpp.core.text import json_loads, storable
 from opencwpp.detect.azure.records import RecordError, to_row
 from opencwpp.detect.azure.table import ACTIVITY_EVENTS
 from opencwpp.lake import Lake
@@ -61,7 +61,7 @@ def list_files(paths: Iterable[str]) -> list[Path]:
 
 def _records(text: str, result: FileResult) -> Iterator[Mapping[str, Any]]:
     try:
-        document = json.loads(text)  # one document; JSON Lines fail here ("Extra data")
+        document = json_loads(text)  # one document; JSON Lines fail here ("Extra data")
     except json.JSONDecodeError:
         document = None
     if isinstance(document, list):
@@ -81,7 +81,7 @@ def _records(text: str, result: FileResult) -> Iterator[Mapping[str, Any]]:
             result.reject("record too large")
             continue
         try:
-            item = json.loads(line)
+            item = json_loads(line)
         except json.JSONDecodeError:
             result.reject("not JSON")
             continue

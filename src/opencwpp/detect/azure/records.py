@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from opencwpp.core.text import json_loads
+
 REDACTED = "[redacted]"
 # Names whose string values are secrets anywhere, and more names that are inside a body
 # (a Key Vault secret's `value`, the `keys` a listKeys call answers).
@@ -75,7 +77,7 @@ def _redact_body(body: Any) -> Any:
     """A request or response body (often JSON text) with its secrets redacted."""
     if isinstance(body, str):
         try:
-            parsed = json.loads(body)
+            parsed = json_loads(body)
         except json.JSONDecodeError:
             return REDACTED if _SECRET_KEY.search(body) else body
         return json.dumps(redact(parsed, True), separators=(",", ":"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from opencwpp.core.text import storable
+from opencwpp.core.text import json_loads, storable
 from opencwpp.detect.ingest.table import JSON_FIELDS, MOVED_KEYS, SCALAR_FIELDS
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -55,7 +55,7 @@ def _records(text: str, parsed: ParsedFile) -> list[Any]:
     if stripped[0] not in "[{":
         raise BadFile("not JSON (does not start with '{' or '[')")
     try:
-        whole = json.loads(stripped)
+        whole = json_loads(stripped)
     except json.JSONDecodeError as err:
         if stripped[0] == "[" or "\n" not in stripped.strip():
             raise BadFile(f"invalid or truncated JSON: {err}") from err
@@ -73,7 +73,7 @@ def _ndjson(text: str, parsed: ParsedFile) -> list[Any]:
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
+            out.append(json_loads(line))
         except json.JSONDecodeError as err:
             parsed.rejected["invalid JSON line"] += 1
             if not parsed.error:

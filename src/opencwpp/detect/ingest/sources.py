@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from opencwpp.collect.aws.session import AwsContext, credentials_error
 from opencwpp.core.errors import CwppError, UsageError
+from opencwpp.core.text import json_loads
 
 # AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>
 DELIVERY_KEY = re.compile(
@@ -194,7 +195,7 @@ def _lookup_reader(client: Any, start: datetime, end: datetime) -> Callable[[], 
             )
             for page in pages:
                 # Each event carries the whole record, as delivered to a trail, as JSON text.
-                records += [json.loads(e["CloudTrailEvent"]) for e in page.get("Events", [])]
+                records += [json_loads(e["CloudTrailEvent"]) for e in page.get("Events", [])]
         except (ClientError, BotoCoreError) as err:
             raise FetchError(f"LookupEvents failed: {err}") from err
         except (KeyError, json.JSONDecodeError) as err:
