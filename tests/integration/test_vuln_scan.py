@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,21 @@ def test_cli_sbom(tmp_path: Path) -> None:
     assert cdx["bomFormat"] == "CycloneDX" and cdx["specVersion"] == "1.6"
     spdx = json.loads((tmp_path / "spdx.json").read_text())
     assert spdx["spdxVersion"] == "SPDX-2.3"
+
+
+def test_a_name_that_is_not_utf8_is_scanned_stored_and_reported(lake: Lake, tmp_path: Path) -> None:
+    """An image's file names are its author's: bytes that are not UTF-8 must not stop a scan."""
+    _import_all(lake, advisories(tmp_path))
+    root = tmp_path / "root"
+    odd = os.fsencode(root / "usr/lib/python3/dist-packages") + b"/site\xff\xfe"
+    os.makedirs(odd + b"/Django-3.2.0.dist-info")
+    with open(odd + b"/Django-3.2.0.dist-info/METADATA", "wb") as handle:
+        handle.write(b"Metadata-Version: 2.1\nName: Django\nVersion: 3.2.0\n")
+    result = scan(lake, root)
+    (django,) = [f for f in result.findings if f.check_id == "CVE-2099-1"]
+    path = "usr/lib/python3/dist-packages/site\\xff\\xfe/Django-3.2.0.dist-info/METADATA"
+    assert django.evidence["package"]["paths"] == [path]
+    stored = lake.query("SELECT path FROM cwpp_packages WHERE name = 'Django'")
+    assert [r["path"] for r in stored] == [path]
+    (finding,) = load_findings(lake, FindingFilter(pillars=("vulnerability",)))
+    assert finding.finding.evidence["package"]["paths"] == [path]

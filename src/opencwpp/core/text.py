@@ -50,3 +50,25 @@ def json_loads(text: str) -> Any:
 def _finite_or_text(text: str) -> float | str:
     value = float(text)
     return value if math.isfinite(value) else text
+
+
+def storable_text(text: str) -> str:
+    r"""Text every backend and file format can hold.
+
+    A name read from a file system or an image may hold bytes that are not UTF-8; Python
+    decodes them to lone surrogates, which no backend can store. They are written as `\xff`
+    (the byte they stand for), any other lone surrogate as U+FFFD.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        escaped = _LONE_SURROGATE.sub(_byte_or_replacement, text)
+        return escaped.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def _byte_or_replacement(match: re.Match[str]) -> str:
+    """A surrogate that stands for an undecodable byte stays (see `storable_text`)."""
+    return match.group() if "\udc80" <= match.group() <= "\udcff" else "\ufffd"

@@ -1,7 +1,7 @@
 """Fast bulk inserts into the lake.
 
 DuckDB binds large parameter lists slowly, so there rows go through a temporary
-newline-delimited JSON file read by `read_json`; PostgreSQL uses executemany.
+newline-delimited JSON file read by `read_json`; PostgreSQL uses COPY (`Lake.insert_values`).
 """
 
 from __future__ import annotations
@@ -61,10 +61,6 @@ def insert_many(lake: Lake, tbl: Table, rows: Sequence[Mapping[str, Any]]) -> in
         return len(rows)
     names = tbl.column_names
     types = [tbl.column_type(n) for n in names]
-    cols = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    lake.executemany(
-        f'INSERT INTO "{tbl.name}" ({cols}) VALUES ({marks})',
-        ([_value(r.get(n), t) for n, t in zip(names, types, strict=True)] for r in rows),
+    return lake.insert_values(
+        tbl, [[_value(r.get(n), t) for n, t in zip(names, types, strict=True)] for r in rows]
     )
-    return len(rows)

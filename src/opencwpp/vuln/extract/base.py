@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from opencwpp.core.text import storable_text
 from opencwpp.vuln import naming
 from opencwpp.vuln.errors import BadInputError
 
@@ -42,6 +43,14 @@ class Package:
     source_name: str = ""
     source_version: str = ""
     layer: str = ""
+
+    def __post_init__(self) -> None:
+        # Names and paths come from the scanned files: bytes that are not UTF-8 must not
+        # reach the lake, a report or an SBOM as lone surrogates (see `storable_text`).
+        for name in ("ecosystem", "name", "version", "path", "source_name", "source_version"):
+            value = getattr(self, name)
+            if not value.isascii():
+                object.__setattr__(self, name, storable_text(value))
 
     @property
     def purl(self) -> str:
