@@ -132,3 +132,18 @@ def test_numbers_beyond_a_double_and_nan_are_kept_as_text(lake: Lake, tmp_path: 
         assert '"n":1e999' in stored["p"] and '"q":NaN' in stored["p"]
     else:
         assert (params["n"], params["m"], params["q"]) == ("1e999", "-1e999", "NaN")
+
+
+def test_json_nested_too_deep_for_python_is_reported(lake: Lake, tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "deep.json"
+    path.write_text(
+        '{"Records": [{"eventID": "d1", "eventName": "x", "eventSource": "s3.amazonaws.com", '
+        f'"eventTime": "2024-08-01T10:00:00Z", "requestParameters": {deep}}}]}}'
+    )
+    report = ingest(lake, list_sources([str(path)]))
+    if lake.dialect == "duckdb":  # DuckDB's reader reads any depth
+        assert report.inserted == 1
+    else:  # the Python path cannot: the file is reported, and read again next run
+        (outcome,) = report.files
+        assert outcome.outcome == "failed" and "nested too deeply" in outcome.error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -57,3 +58,8 @@ def test_storable(text: str, expected: Any) -> None:
 )
 def test_json_loads_keeps_what_json_cannot_write_back_as_text(text: str, expected: Any) -> None:
     assert json_loads(text) == expected
+
+
+def test_json_nested_beyond_the_stack_is_bad_json_not_a_crash() -> None:
+    with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+        json_loads("[" * 100_000 + "]" * 100_000)

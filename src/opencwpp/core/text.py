@@ -42,9 +42,13 @@ def json_loads(text: str) -> Any:
 
     A number beyond a double (`1e999`) would come back as `Infinity`, and Python also reads the
     non-JSON `NaN` and `Infinity`; written back, neither is JSON, and PostgreSQL refused the
-    file. Such numbers are kept as strings of their text instead.
+    file. Such numbers are kept as strings of their text instead. Nesting too deep for Python's
+    stack raises `json.JSONDecodeError`, as any bad JSON does.
     """
-    return json.loads(text, parse_float=_finite_or_text, parse_constant=str)
+    try:
+        return json.loads(text, parse_float=_finite_or_text, parse_constant=str)
+    except RecursionError:  # nesting deeper than Python's stack: bad input, not a crash
+        raise json.JSONDecodeError("nested too deeply to read", text, 0) from None
 
 
 def _finite_or_text(text: str) -> float | str:
