@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from opencwpp.core.text import json_loads, storable, storable_text
+from opencwpp.core.text import json_loads, storable_text
 
 
 @pytest.mark.parametrize(
@@ -38,8 +38,8 @@ def test_storable_text(text: str, expected: str) -> None:
         ('{"n": 1}', {"n": 1}),
     ],
 )
-def test_storable(text: str, expected: Any) -> None:
-    assert storable(json_loads(text), text) == expected
+def test_json_loads_replaces_lone_surrogates(text: str, expected: Any) -> None:
+    assert json_loads(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,17 @@ def test_json_loads_keeps_what_json_cannot_write_back_as_text(text: str, expecte
 def test_json_nested_beyond_the_stack_is_bad_json_not_a_crash() -> None:
     with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
         json_loads("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize("depth", [500, 990, 5_000])
+def test_deep_json_with_a_surrogate_is_read_or_bad_json(depth: int) -> None:
+    """The walk for lone surrogates recurses too: beyond the stack it is bad JSON as well."""
+    text = "[" * depth + '"\\ud800"' + "]" * depth
+    try:
+        value = json_loads(text)
+    except json.JSONDecodeError as err:
+        assert "nested too deeply" in str(err)
+        return
+    for _ in range(depth):
+        (value,) = value
+    assert value == "\ufffd"

@@ -14,17 +14,9 @@ import math
 import re
 from typing import Any
 
-# A surrogate's escape, whether or not its pair follows: the parsed value is then checked.
+# A surrogate's escape, whether or not its pair follows: the parsed value is then walked.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def storable(value: Any, text: str) -> Any:
-    """`value`, parsed from the JSON `text`, with each lone surrogate (keys too) as U+FFFD.
-
-    The text is searched once; the value is walked only when it escapes a surrogate.
-    """
-    return _replaced(value) if _SURROGATE_ESCAPE.search(text) else value
 
 
 def _replaced(value: Any) -> Any:
@@ -38,15 +30,17 @@ def _replaced(value: Any) -> Any:
 
 
 def json_loads(text: str) -> Any:
-    """`json.loads`, keeping as text what no backend stores as a JSON number.
+    """`json.loads`, giving only what every backend can store.
 
-    A number beyond a double (`1e999`) would come back as `Infinity`, and Python also reads the
-    non-JSON `NaN` and `Infinity`; written back, neither is JSON, and PostgreSQL refused the
-    file. Such numbers are kept as strings of their text instead. Nesting too deep for Python's
-    stack raises `json.JSONDecodeError`, as any bad JSON does.
+    Each lone surrogate (keys too) becomes U+FFFD; the value is walked for them only when the
+    text escapes a surrogate. A number beyond a double (`1e999`) would come back as `Infinity`,
+    and Python also reads the non-JSON `NaN` and `Infinity`; written back, neither is JSON, and
+    PostgreSQL refused the file: such numbers are kept as strings of their text. Nesting too
+    deep for Python's stack raises `json.JSONDecodeError`, as any bad JSON does.
     """
     try:
-        return json.loads(text, parse_float=_finite_or_text, parse_constant=str)
+        value = json.loads(text, parse_float=_finite_or_text, parse_constant=str)
+        return _replaced(value) if _SURROGATE_ESCAPE.search(text) else value
     except RecursionError:  # nesting deeper than Python's stack: bad input, not a crash
         raise json.JSONDecodeError("nested too deeply to read", text, 0) from None
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from opencwpp.core.errors import UsageError
-from opencwpp.core.text import json_loads, storable
+from opencwpp.core.text import json_loads
 from opencwpp.detect.azure.records import RecordError, to_row
 from opencwpp.detect.azure.table import ACTIVITY_EVENTS
 from opencwpp.lake import Lake
@@ -124,7 +124,7 @@ def ingest_file(lake: Lake, path: Path) -> FileResult:
         return result
     rows: dict[str, dict[str, Any]] = {}
     now = datetime.now(UTC).replace(tzinfo=None)
-    for record in storable(list(_records(text, result)), text):
+    for record in _records(text, result):
         result.read += 1
         try:
             row = to_row(record, str(path))

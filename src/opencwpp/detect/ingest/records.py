@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from opencwpp.core.text import json_loads, storable
+from opencwpp.core.text import json_loads
 from opencwpp.detect.ingest.table import JSON_FIELDS, MOVED_KEYS, SCALAR_FIELDS
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -191,7 +191,7 @@ def parse_file(data: bytes, source: str, max_bytes: int = DEFAULT_MAX_RECORD_BYT
     except UnicodeDecodeError as err:
         raise BadFile(f"not UTF-8 text: {err.reason}") from err
     now = datetime.now(UTC).replace(tzinfo=None)
-    for record in storable(_records(text, parsed), text):
+    for record in _records(text, parsed):
         raw = json.dumps(record, sort_keys=True)
         reason = rejection(record, raw, max_bytes)
         if reason:
