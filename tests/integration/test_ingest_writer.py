@@ -68,7 +68,7 @@ def test_a_concurrent_run_that_stored_an_id_first_is_not_an_error(
 
 
 def test_existing_ids_in_chunks(events_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(writer, "_IDS_CHUNK", 3)
+    monkeypatch.setattr(writer, "_CHUNK", 3)
     writer.insert_events(events_lake, _rows([f"id{n}" for n in range(0, 10, 2)]))
     asked = [f"id{n}" for n in range(10)]
     assert writer.existing_ids(events_lake, asked) == {f"id{n}" for n in range(0, 10, 2)}

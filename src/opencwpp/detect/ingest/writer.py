@@ -12,9 +12,7 @@ from typing import Any
 from opencwpp.detect.ingest.table import EVENTS, INGEST_STATE, events_table
 from opencwpp.lake.lake import Lake
 
-_CHUNK = 500
-_IDS_CHUNK = 10_000
-_ROWS = 100
+_CHUNK = 10_000  # ids or URIs a query
 SOURCE_NAME = "cloudtrail"
 # Where the Python path's rows are copied on PostgreSQL before they are inserted (see below).
 _STAGE = replace(EVENTS, name="cwpp_events_stage", primary_key=())
@@ -28,14 +26,22 @@ def event_cq_id(event_id: str) -> str:
 def existing_ids(lake: Lake, ids: Sequence[str]) -> set[str]:
     """Which of these eventIDs the lake already holds."""
     found: set[str] = set()
-    # One list parameter a chunk: psycopg rewrites a statement per placeholder, which cost
-    # more than the query did with an IN list of 500.
-    among = "= ANY(?)" if lake.dialect == "postgres" else "IN (SELECT unnest(CAST(? AS VARCHAR[])))"
-    for start in range(0, len(ids), _IDS_CHUNK):
-        chunk = list(ids[start : start + _IDS_CHUNK])
-        rows = lake.query(f"SELECT event_id FROM {EVENTS.name} WHERE event_id {among}", [chunk])
+    for start in range(0, len(ids), _CHUNK):
+        chunk = list(ids[start : start + _CHUNK])
+        rows = lake.query(
+            f"SELECT event_id FROM {EVENTS.name} WHERE event_id {_among(lake)}", [chunk]
+        )
         found.update(str(r["event_id"]) for r in rows)
     return found
+
+
+def _among(lake: Lake) -> str:
+    """SQL: the column is one of the texts in the list bound to `?`.
+
+    One list parameter, not one placeholder a value: psycopg rewrites a statement per
+    placeholder, which cost more than the query did.
+    """
+    return "= ANY(?)" if lake.dialect == "postgres" else "IN (SELECT unnest(CAST(? AS VARCHAR[])))"
 
 
 def insert_events(lake: Lake, rows: list[dict[str, Any]]) -> int:
@@ -76,19 +82,6 @@ def insert_events(lake: Lake, rows: list[dict[str, Any]]) -> int:
     return len(fresh)
 
 
-def insert_values(
-    lake: Lake, table: str, names: list[str], values: list[list[Any]], suffix: str = ""
-) -> None:
-    """Multi-row INSERTs (one statement per 100 rows: DuckDB's executemany is row by row)."""
-    cols = ", ".join(f'"{n}"' for n in names)
-    row_marks = "(" + ", ".join("?" for _ in names) + ")"
-    for start in range(0, len(values), _ROWS):
-        chunk = values[start : start + _ROWS]
-        marks = ", ".join(row_marks for _ in chunk)
-        params = [value for row in chunk for value in row]
-        lake.execute(f'INSERT INTO "{table}" ({cols}) VALUES {marks} {suffix}', params)
-
-
 def done_files(lake: Lake) -> dict[str, tuple[int, str]]:
     """The files already ingested: URI → (size, etag)."""
     rows = lake.query("SELECT source_uri, size, etag FROM cwpp_ingest_state")
@@ -109,7 +102,6 @@ def mark_done(lake: Lake, entries: list[dict[str, Any]]) -> None:
     uris = [e["source_uri"] for e in entries]
     for start in range(0, len(uris), _CHUNK):
         chunk = uris[start : start + _CHUNK]
-        marks = ", ".join("?" for _ in chunk)
-        lake.execute(f"DELETE FROM cwpp_ingest_state WHERE source_uri IN ({marks})", chunk)
+        lake.execute(f"DELETE FROM {INGEST_STATE.name} WHERE source_uri {_among(lake)}", [chunk])
     names = INGEST_STATE.column_names
-    insert_values(lake, INGEST_STATE.name, names, [[e.get(n) for n in names] for e in entries])
+    lake.insert_values(INGEST_STATE, [[e.get(n) for n in names] for e in entries])
