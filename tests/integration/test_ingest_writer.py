@@ -3,6 +3,7 @@ characters a backend cannot store."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,3 +148,17 @@ def test_json_nested_too_deep_for_python_is_reported(lake: Lake, tmp_path: Path)
     else:  # the Python path cannot: the file is reported, and read again next run
         (outcome,) = report.files
         assert outcome.outcome == "failed" and "nested too deeply" in outcome.error
+
+
+def test_a_file_name_that_is_not_utf8_is_ingested_once(lake: Lake, tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/trail\xff.json"
+    with open(name, "wb") as handle:
+        handle.write(
+            b'{"Records": [{"eventID": "u1", "eventName": "x", "eventSource": "s3.amazonaws.com",'
+            b' "eventTime": "2024-08-01T10:00:00Z"}]}'
+        )
+    first = ingest(lake, list_sources([str(tmp_path)]))
+    (outcome,) = first.files
+    assert outcome.uri.endswith("/trail\\xff.json") and first.inserted == 1
+    assert ingest(lake, list_sources([str(tmp_path)])).count("skipped") == 1
+    assert [r["source"] for r in _stored(lake)] == [outcome.uri]

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from opencwpp.collect.aws.session import AwsContext, credentials_error
 from opencwpp.core.errors import CwppError, UsageError
-from opencwpp.core.text import json_loads
+from opencwpp.core.text import json_loads, storable_text
 
 # AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>
 DELIVERY_KEY = re.compile(
@@ -66,7 +66,8 @@ class SourceFile:
 def _local(path: Path) -> SourceFile:
     stat = path.stat()
     return SourceFile(
-        uri=str(path.resolve()),
+        # A name that is not UTF-8 is remembered with its odd bytes as `\xff` text.
+        uri=storable_text(str(path.resolve())),
         size=stat.st_size,
         etag=str(stat.st_mtime_ns),
         fetch=path.read_bytes,
