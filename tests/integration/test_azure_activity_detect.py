@@ -10,6 +10,7 @@ four different secrets, nine deletes.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,13 @@ def test_odd_text_and_numbers_in_a_record_are_stored(lake: Lake, tmp_path: Path)
     nul = "\x00" if lake.dialect == "duckdb" else "\ufffd"
     assert row["caller"].startswith(f"\ufffd{nul}")
     assert json.loads(row["p"])["huge"] == "1e999"
+
+
+def test_a_file_name_that_is_not_utf8_is_ingested(lake: Lake, tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/log\xff.json"
+    with open(name, "wb") as handle:
+        handle.write((DATA / "rest" / "activity-log-list.json").read_bytes())
+    (result,) = ingest_paths(lake, [str(tmp_path)])
+    assert result.path.endswith("/log\\xff.json") and result.inserted == 1
+    (row,) = lake.query("SELECT source FROM cwpp_azure_activity_events")
+    assert row["source"] == result.path

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from opencwpp.core.errors import UsageError
-from opencwpp.core.text import json_loads
+from opencwpp.core.text import json_loads, storable_text
 from opencwpp.detect.azure.records import RecordError, to_row
 from opencwpp.detect.azure.table import ACTIVITY_EVENTS
 from opencwpp.lake import Lake
@@ -113,7 +113,8 @@ def _existing(lake: Lake, ids: list[str]) -> set[str]:
 
 def ingest_file(lake: Lake, path: Path) -> FileResult:
     """Loads one file's new records; a file that cannot be read is reported, not raised."""
-    result = FileResult(str(path))
+    shown = storable_text(str(path))  # a name that is not UTF-8: its odd bytes as `\xff`
+    result = FileResult(shown)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
@@ -127,7 +128,7 @@ def ingest_file(lake: Lake, path: Path) -> FileResult:
     for record in _records(text, result):
         result.read += 1
         try:
-            row = to_row(record, str(path))
+            row = to_row(record, shown)
         except RecordError as err:
             result.reject(str(err))
             continue
