@@ -279,3 +279,17 @@ def test_a_name_that_is_not_utf8_is_scanned_stored_and_reported(lake: Lake, tmp_
     assert [r["path"] for r in stored] == [path]
     (finding,) = load_findings(lake, FindingFilter(pillars=("vulnerability",)))
     assert finding.finding.evidence["package"]["paths"] == [path]
+
+
+def test_a_target_whose_name_is_not_utf8_is_scanned(lake: Lake, tmp_path: Path) -> None:
+    _import_all(lake, advisories(tmp_path))
+    target = os.fsencode(tmp_path) + b"/image\xff"
+    dist = target + b"/usr/lib/python3/dist-packages/Django-3.2.0.dist-info"
+    os.makedirs(dist)
+    with open(dist + b"/METADATA", "wb") as handle:
+        handle.write(b"Metadata-Version: 2.1\nName: Django\nVersion: 3.2.0\n")
+    result = scan(lake, Path(os.fsdecode(target)))
+    assert result.inventory.target.endswith("/image\\xff")
+    assert {f.check_id for f in result.findings} == {"CVE-2099-1"}
+    (row,) = lake.query("SELECT DISTINCT resource_uid FROM cwpp_packages")
+    assert row["resource_uid"] == result.inventory.target

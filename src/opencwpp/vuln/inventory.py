@@ -7,6 +7,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from opencwpp.core.text import storable_text
 from opencwpp.vuln.errors import BadInputError
 from opencwpp.vuln.extract.walk import Inventory, resolve_os_packages, scan_tree
 from opencwpp.vuln.sbom.reader import read_sbom, sniff
@@ -62,7 +63,7 @@ def target_kind(path: Path) -> str:
 def inventory(path: Path) -> Inventory:
     """The packages of a target; per-file problems are collected, a bad target raises."""
     kind = target_kind(path)
-    target = str(path.resolve())
+    target = storable_text(str(path.resolve()))  # a name that is not UTF-8: `\xff` text
     inv = Inventory(target, kind)
     if kind == "directory":
         return scan_tree(path, inv)
