@@ -209,7 +209,7 @@ def test_a_writer_failure_rolls_back_and_removes_the_files(
     stopped = sorted(before)[:1]
     ec2 = estate.client("ec2", endpoint_url=moto_endpoint, region_name=REGION)
     ec2.stop_instances(InstanceIds=stopped)
-    original = Lake._insert_values
+    original = Lake.insert_values
     calls = {"n": 0}
 
     def failing(self: Lake, tbl: Any, values: list[list[Any]]) -> int:
@@ -218,13 +218,13 @@ def test_a_writer_failure_rolls_back_and_removes_the_files(
             raise LakeError("disk on fire")
         return original(self, tbl, values)
 
-    monkeypatch.setattr(Lake, "_insert_values", failing)
+    monkeypatch.setattr(Lake, "insert_values", failing)
     try:
         with pytest.raises(LakeError, match="disk on fire"):
             sync_aws(lake, ctx, [REGION], resources=_instances())
     finally:
         ec2.start_instances(InstanceIds=stopped)
-    monkeypatch.setattr(Lake, "_insert_values", original)
+    monkeypatch.setattr(Lake, "insert_values", original)
     assert calls["n"] == 2
     assert _states(lake) == before
     assert len(spills) == 2 and not spills[1][0].exists()
