@@ -147,7 +147,8 @@ def _without_nul(value: Any, sql_type: str) -> Any:
     itself is returned when it holds no NUL.
     """
     if isinstance(value, list):
-        return [_without_nul(item, "text") for item in value]
+        items = [_without_nul(item, "text") for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     if not isinstance(value, str):
         return value
     if "\x00" in value:
