@@ -3,6 +3,7 @@ characters a backend cannot store."""
 
 from __future__ import annotations
 
+import gzip
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,3 +163,26 @@ def test_a_file_name_that_is_not_utf8_is_ingested_once(lake: Lake, tmp_path: Pat
     assert outcome.uri.endswith("/trail\\xff.json") and first.inserted == 1
     assert ingest(lake, list_sources([str(tmp_path)])).count("skipped") == 1
     assert [r["source"] for r in _stored(lake)] == [outcome.uri]
+
+
+def test_a_file_over_the_limit_once_decompressed_is_reported_not_read(
+    lake: Lake, tmp_path: Path
+) -> None:
+    """A few MB of gzip can hold many GB: a planted gzip bomb must not stop ingestion."""
+    record = (
+        '{"eventID": "%s", "eventName": "x", "eventSource": "s3.amazonaws.com", '
+        '"eventTime": "2024-08-01T10:00:00Z"}'
+    )
+    bomb = '{"Records": [' + " " * 200_000 + record % "b1" + "]}"
+    (tmp_path / "bomb.json.gz").write_bytes(gzip.compress(bomb.encode()))
+    (tmp_path / "big.json").write_text(bomb)  # not compressed: not even read
+    good = '{"Records": [' + record % "o1" + "]}"
+    (tmp_path / "ok.json.gz").write_bytes(gzip.compress(good.encode()))
+    for _ in range(2):  # not marked done: the next run says it again
+        report = ingest(lake, list_sources([str(tmp_path)]), max_file_bytes=100_000)
+        outcomes = {Path(f.uri).name: f for f in report.files}
+        for name in ("bomb.json.gz", "big.json"):
+            assert outcomes[name].outcome == "failed"
+            assert outcomes[name].error.startswith("over 100,000 bytes once decompressed")
+    assert [r["event_id"] for r in _stored(lake)] == ["o1"]
+    assert ingest(lake, list_sources([str(tmp_path / "bomb.json.gz")])).inserted == 1

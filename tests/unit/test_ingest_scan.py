@@ -192,8 +192,9 @@ def test_scan_files_takes_the_corpus_files_and_names_those_left(tmp_path: Path) 
     bad = tmp_path / "bad.json"
     bad.write_bytes(arrays[0].read_bytes()[:-10])  # truncated: the scanner leaves it
     files = [(p, str(p)) for p in arrays[:3]] + [(bad, str(bad))] + [(arrays[3], "x")]
-    scanned, left = scan.scan_files(files, "array", "none")
-    assert left == [3]
+    result = scan.scan_files(files, "array", "none")
+    assert (result.left, result.too_big) == ([3], [])
+    scanned = result.scanned
     assert scanned is not None
     assert scanned.rows == sum(len(json.loads(p.read_bytes())) for p in [*arrays[:4]])
 
@@ -207,9 +208,26 @@ def test_scan_files_gunzips_every_member(tmp_path: Path) -> None:
     corrupt = tmp_path / "corrupt.json.gz"
     corrupt.write_bytes(gzip.compress(data)[:-20])
     assert bulk.sniff(members)[:2] == ("array", "gzip")
-    scanned, left = scan.scan_files([(corrupt, "c"), (members, "m")], "array", "gzip")
-    assert left == [0]
-    assert scanned is not None and scanned.rows == len(json.loads(data))
+    result = scan.scan_files([(corrupt, "c"), (members, "m")], "array", "gzip")
+    assert result.left == [0]
+    assert result.scanned is not None and result.scanned.rows == len(json.loads(data))
+
+
+def test_scan_files_stops_inflating_past_the_file_limit(tmp_path: Path) -> None:
+    """A gzip bomb is neither scanned nor left to DuckDB's reader, which has no limit."""
+    root = require_shared("cloudtrail")
+    path = next(p for p in sorted(root.rglob("*.json")) if bulk.sniff(p)[0] == "array")
+    data = path.read_bytes()
+    whole = tmp_path / "whole.json.gz"
+    whole.write_bytes(gzip.compress(data))
+    split = tmp_path / "split.json.gz"  # over the limit only with its second member
+    split.write_bytes(gzip.compress(data[:100]) + gzip.compress(data[100:]))
+    plain = tmp_path / "plain.json"
+    plain.write_bytes(data)
+    files = [(whole, "w"), (split, "s")]
+    assert scan.scan_files(files, "array", "gzip", len(data)).too_big == []
+    assert scan.scan_files(files, "array", "gzip", len(data) - 1).too_big == [0, 1]
+    assert scan.scan_files([(plain, "p")], "array", "none", len(data) - 1).too_big == [0]
 
 
 # ---- 3. edge cases ----
@@ -883,7 +901,7 @@ def test_ingest_mixes_scanned_and_read_files(
     write_records_gz(folder / "b.json.gz", [event(1, eventName="FromScanned"), event(3)])
     files = [(folder / "a.json.gz", "a"), (folder / "b.json.gz", "b")]
     assert bulk.sniff(folder / "a.json.gz")[:2] == bulk.sniff(folder / "b.json.gz")[:2]
-    assert scan.scan_files(files, "records", "gzip")[1] == [0]  # a left, b scanned
+    assert scan.scan_files(files, "records", "gzip").left == [0]  # a left, b scanned
     assert len(records.parse_file((folder / "a.json.gz").read_bytes(), "a").rows) == 2
 
     forbid_python_path(monkeypatch)  # both files are read in one bulk batch
@@ -911,7 +929,7 @@ def test_ingest_rejects_a_record_over_the_cap(
     folder.mkdir()
     big = event(2, requestParameters={"blob": "x" * 4000})
     path = write_records_gz(folder / "big.json.gz", [event(1), big, event(3)])
-    assert scan.scan_files([(path, "u")], "records", "gzip")[1] == []  # scanned
+    assert scan.scan_files([(path, "u")], "records", "gzip").left == []  # scanned
     forbid_python_path(monkeypatch)
     with Lake.open("duckdb:///" + str(tmp_path / "l.duckdb")) as lake:
         report = ingest(lake, list_sources([str(folder)]), max_record_bytes=3000)

@@ -29,9 +29,11 @@ from opencwpp.core.models import Pillar
 from opencwpp.detect.allowlist import AllowList, load_allowlist
 from opencwpp.detect.engine import DetectResult, detect
 from opencwpp.detect.ingest import (
+    DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_RECORD_BYTES,
     FileOutcome,
     IngestReport,
+    Limits,
     ingest,
     ingested_uris,
     list_sources,
@@ -43,6 +45,7 @@ from opencwpp.findings import FindingFilter, load_findings
 from opencwpp.lake import Lake
 
 app = typer.Typer(help="Threat detection over CloudTrail.", no_args_is_help=True)
+_DEFAULT_LIMITS = Limits()
 
 
 def _since(value: str | None) -> datetime | None:
@@ -73,6 +76,11 @@ def ingest_command(
     max_record_bytes: int = typer.Option(
         DEFAULT_MAX_RECORD_BYTES, "--max-record-bytes", help="Records larger are rejected."
     ),
+    max_file_bytes: int = typer.Option(
+        DEFAULT_MAX_FILE_BYTES,
+        "--max-file-bytes",
+        help="Files larger once decompressed are not read (a gzip bomb), and reported.",
+    ),
     force: bool = typer.Option(False, "--force", help="Re-read files already ingested."),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="A line for every file, not only for those with problems."
@@ -85,7 +93,8 @@ def ingest_command(
     start = _since(since)
     cfg = common.settings(ctx, lake=lake)
     with common.open_lake(cfg.lake) as opened, _ingest_progress() as progress:
-        report = _ingest(opened, sources, profile, start, max_record_bytes, force, progress)
+        limits = Limits(max_record_bytes, max_file_bytes)
+        report = _ingest(opened, sources, profile, start, limits, force, progress)
     _print_ingest(report, verbose=verbose)
     if report.count("failed"):
         raise typer.Exit(1)
@@ -126,7 +135,7 @@ def _ingest(
     sources: list[str],
     profile: str | None,
     since: datetime | None,
-    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    limits: Limits = _DEFAULT_LIMITS,
     force: bool = False,
     progress: _IngestBar | None = None,
 ) -> IngestReport:
@@ -142,7 +151,14 @@ def _ingest(
     )
     if progress is not None:
         progress.start(len(files))
-    return ingest(lake, files, max_record_bytes=max_record_bytes, force=force, progress=progress)
+    return ingest(
+        lake,
+        files,
+        max_record_bytes=limits.record_bytes,
+        max_file_bytes=limits.file_bytes,
+        force=force,
+        progress=progress,
+    )
 
 
 def _print_ingest(

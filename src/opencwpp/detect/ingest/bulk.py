@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from opencwpp.detect.ingest import scan
-from opencwpp.detect.ingest.records import GZIP_MAGIC
+from opencwpp.detect.ingest.records import DEFAULT_MAX_FILE_BYTES, GZIP_MAGIC, too_big
 from opencwpp.detect.ingest.table import EVENTS, JSON_FIELDS, MOVED_KEYS, SCALAR_FIELDS
 from opencwpp.detect.ingest.writer import SOURCE_NAME
 from opencwpp.lake.lake import Lake
@@ -50,6 +50,7 @@ class BulkCounts:
     read: Counter[str] = field(default_factory=Counter)
     inserted: Counter[str] = field(default_factory=Counter)
     rejected: dict[str, Counter[str]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # URI → why it was not read at all
 
 
 def sniff(path: Path) -> tuple[str, str, int]:
@@ -205,7 +206,9 @@ def _read_records(fmt: str, compression: str, largest: int, max_bytes: int) -> s
     )
 
 
-def load_batch(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts:
+def load_batch(
+    lake: Lake, files: list[LocalFile], max_bytes: int, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> BulkCounts:
     """Loads files of one format and compression in one go; raises `duckdb.Error` on bad input.
 
     The parsed records go straight into the events table, in one transaction: a record that
@@ -222,7 +225,8 @@ def load_batch(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts
     if len(fmts) != 1:
         raise ValueError("load_batch needs files of one format and compression")
     ((fmt, compression),) = fmts
-    scanned, left = scan.scan_files([(f.path, f.uri) for f in files], fmt, compression)
+    result = scan.scan_files([(f.path, f.uri) for f in files], fmt, compression, max_file_bytes)
+    scanned, left = result.scanned, result.left
     names = [n for n, _, _ in SCALAR_FIELDS] + [n for n, _ in JSON_FIELDS]
     lake.execute("CREATE OR REPLACE TEMP TABLE cwpp_stage_files (path VARCHAR, uri VARCHAR)")
     params = [v for i in left for v in (str(files[i].path), files[i].uri)]
@@ -267,7 +271,7 @@ def load_batch(lake: Lake, files: list[LocalFile], max_bytes: int) -> BulkCounts
             params,
         )
 
-    counts = BulkCounts()
+    counts = BulkCounts(failed={files[i].uri: too_big(max_file_bytes) for i in result.too_big})
     with lake.transaction():
         if lake.query(f"SELECT 1 AS hit FROM {batch} LIMIT 1"):
             raise ValueError("the lake already holds events ingested at this very time")

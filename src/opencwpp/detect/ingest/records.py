@@ -7,7 +7,6 @@ silently; a file whose bytes cannot be read at all raises `BadFile`.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import zlib
@@ -21,8 +20,18 @@ from opencwpp.detect.ingest.table import JSON_FIELDS, MOVED_KEYS, SCALAR_FIELDS
 
 GZIP_MAGIC = b"\x1f\x8b"
 DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
+# A file's size once decompressed; CloudTrail's are a few MB at most.
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
 REQUIRED = ("eventID", "eventName", "eventSource")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How large one record, and one file once decompressed, may be (bytes)."""
+
+    record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 
 class BadFile(Exception):
@@ -38,14 +47,39 @@ class ParsedFile:
     error: str = ""
 
 
-def decompress(data: bytes) -> bytes:
-    """The file's bytes, gunzipped when they start with the gzip magic."""
+def too_big(max_file_bytes: int) -> str:
+    """Why a file over the size limit is not read."""
+    return f"over {max_file_bytes:,} bytes once decompressed (raise --max-file-bytes if real)"
+
+
+def decompress(data: bytes, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, gunzipped (every member) when they start with the gzip magic.
+
+    Inflating stops past `max_file_bytes`: a few MB of gzip can hold many GB (a gzip bomb),
+    and whoever can write into a trail's bucket could stop every ingestion with one.
+    """
     if not data.startswith(GZIP_MAGIC):
+        if len(data) > max_file_bytes:
+            raise BadFile(too_big(max_file_bytes))
         return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as err:
-        raise BadFile(f"corrupt gzip: {err}") from err
+    parts: list[bytes] = []
+    size = 0
+    while data:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            part = inflater.decompress(data, max_file_bytes - size + 1)
+        except zlib.error as err:
+            raise BadFile(f"corrupt gzip: {err}") from err
+        size += len(part)
+        if size > max_file_bytes:
+            raise BadFile(too_big(max_file_bytes))
+        if not inflater.eof:
+            raise BadFile("corrupt gzip: compressed file ended before the end-of-stream marker")
+        parts.append(part)
+        data = inflater.unused_data.lstrip(b"\0")  # gzip allows zero padding after a member
+        if data and not data.startswith(GZIP_MAGIC):
+            raise BadFile("corrupt gzip: trailing data that is not gzip")
+    return b"".join(parts)
 
 
 def _records(text: str, parsed: ParsedFile) -> list[Any]:
@@ -183,11 +217,16 @@ def to_row(record: dict[str, Any], raw: str, source: str, now: datetime) -> dict
     return row
 
 
-def parse_file(data: bytes, source: str, max_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> ParsedFile:
+def parse_file(
+    data: bytes,
+    source: str,
+    max_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> ParsedFile:
     """Parses one file's bytes into rows; raises `BadFile` when nothing in it is readable."""
     parsed = ParsedFile()
     try:
-        text = decompress(data).decode("utf-8")
+        text = decompress(data, max_file_bytes).decode("utf-8")
     except UnicodeDecodeError as err:
         raise BadFile(f"not UTF-8 text: {err.reason}") from err
     now = datetime.now(UTC).replace(tzinfo=None)

@@ -20,7 +20,14 @@ from pathlib import Path
 import duckdb
 
 from opencwpp.detect.ingest import bulk
-from opencwpp.detect.ingest.records import DEFAULT_MAX_RECORD_BYTES, BadFile, parse_file
+from opencwpp.detect.ingest.records import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_RECORD_BYTES,
+    BadFile,
+    Limits,
+    parse_file,
+    too_big,
+)
 from opencwpp.detect.ingest.sources import SourceFile
 from opencwpp.detect.ingest.table import INGEST_STATE, drop_event_key, events_table
 from opencwpp.detect.ingest.writer import done_files, insert_events, mark_done
@@ -107,10 +114,15 @@ def _judge(outcome: FileOutcome) -> FileOutcome:
     return outcome
 
 
-def _python_path(lake: Lake, src: SourceFile, data: bytes | None, max_bytes: int) -> FileOutcome:
+def _python_path(lake: Lake, src: SourceFile, item: bulk.LocalFile, limits: Limits) -> FileOutcome:
+    """Reads one file in Python (a downloaded file from its local copy)."""
     outcome = FileOutcome(src.uri, FAILED)
+    if item.path.stat().st_size > limits.file_bytes:  # larger still once decompressed
+        outcome.error = too_big(limits.file_bytes)
+        return outcome
     try:
-        parsed = parse_file(data if data is not None else src.read(), src.uri, max_bytes)
+        data = item.path.read_bytes() if item.downloaded else src.read()
+        parsed = parse_file(data, src.uri, limits.record_bytes, limits.file_bytes)
     except BadFile as err:
         outcome.error = str(err)
         return outcome
@@ -125,10 +137,12 @@ def _python_path(lake: Lake, src: SourceFile, data: bytes | None, max_bytes: int
     return _judge(outcome)
 
 
-def _bulk_group(lake: Lake, group: list[bulk.LocalFile], max_bytes: int) -> list[FileOutcome]:
-    counts = bulk.load_batch(lake, group, max_bytes)
+def _bulk_group(lake: Lake, group: list[bulk.LocalFile], limits: Limits) -> list[FileOutcome]:
+    counts = bulk.load_batch(lake, group, limits.record_bytes, limits.file_bytes)
     return [
-        _judge(
+        FileOutcome(f.uri, FAILED, error=counts.failed[f.uri])
+        if f.uri in counts.failed
+        else _judge(
             FileOutcome(
                 f.uri,
                 INGESTED,
@@ -142,22 +156,20 @@ def _bulk_group(lake: Lake, group: list[bulk.LocalFile], max_bytes: int) -> list
 
 
 def _bisect(
-    lake: Lake, group: list[bulk.LocalFile], by_uri: dict[str, SourceFile], max_bytes: int
+    lake: Lake, group: list[bulk.LocalFile], by_uri: dict[str, SourceFile], limits: Limits
 ) -> list[FileOutcome]:
     """Loads a group in bulk, splitting it when it fails until the bad file is alone.
 
     One bad file spoils a batch; alone, it is read in Python, which says what is wrong with it.
     """
     try:
-        return _bulk_group(lake, group, max_bytes)
+        return _bulk_group(lake, group, limits)
     except (duckdb.Error, ValueError, OSError, EOFError, zlib.error):
         if len(group) == 1:
             item = group[0]
-            return [_python_path(lake, by_uri[item.uri], item.path.read_bytes(), max_bytes)]
+            return [_python_path(lake, by_uri[item.uri], item, limits)]
     half = len(group) // 2
-    return _bisect(lake, group[:half], by_uri, max_bytes) + _bisect(
-        lake, group[half:], by_uri, max_bytes
-    )
+    return _bisect(lake, group[:half], by_uri, limits) + _bisect(lake, group[half:], by_uri, limits)
 
 
 def _local_copies(
@@ -195,22 +207,17 @@ def _local_copies(
 
 
 def _python_batch(
-    lake: Lake, batch: list[SourceFile], max_bytes: int, tmp: Path
+    lake: Lake, batch: list[SourceFile], limits: Limits, tmp: Path
 ) -> list[FileOutcome]:
     local, outcomes = _local_copies(batch, tmp)
     by_uri = {s.uri: s for s in batch}
     for item in local:
-        outcomes.append(_python_path(lake, by_uri[item.uri], _bytes(item), max_bytes))
+        outcomes.append(_python_path(lake, by_uri[item.uri], item, limits))
     return outcomes
 
 
-def _bytes(item: bulk.LocalFile) -> bytes | None:
-    """A downloaded file's bytes; None for a local source (`_python_path` reads it itself)."""
-    return item.path.read_bytes() if item.downloaded else None
-
-
 def _duckdb_batch(
-    lake: Lake, batch: list[SourceFile], max_bytes: int, tmp: Path
+    lake: Lake, batch: list[SourceFile], limits: Limits, tmp: Path
 ) -> list[FileOutcome]:
     local, outcomes = _local_copies(batch, tmp)
     by_uri = {s.uri: s for s in batch}
@@ -219,11 +226,11 @@ def _duckdb_batch(
         try:
             fmt, compression, _ = bulk.sniff(item.path)
         except (OSError, EOFError):  # unreadable or corrupt gzip: Python says which
-            outcomes.append(_python_path(lake, by_uri[item.uri], _bytes(item), max_bytes))
+            outcomes.append(_python_path(lake, by_uri[item.uri], item, limits))
             continue
         groups.setdefault((fmt, compression), []).append(item)
     for group in groups.values():
-        outcomes.extend(_bisect(lake, group, by_uri, max_bytes))
+        outcomes.extend(_bisect(lake, group, by_uri, limits))
     return outcomes
 
 
@@ -232,6 +239,7 @@ def ingest(
     sources: Iterable[SourceFile],
     *,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     force: bool = False,
     fast: bool = True,
     progress: Callable[[FileOutcome], None] | None = None,
@@ -254,13 +262,14 @@ def ingest(
         else:
             todo.append(src)
     by_uri = {s.uri: s for s in todo}
+    limits = Limits(max_record_bytes, max_file_bytes)
     bulk_path = fast and lake.dialect == "duckdb"
     with tempfile.TemporaryDirectory(prefix="cwpp-ingest-") as tmp:
         for batch in _batches(todo, _BATCH_FILES if bulk_path else _PYTHON_BATCH_FILES):
             if bulk_path:
-                outcomes = _duckdb_batch(lake, batch, max_record_bytes, Path(tmp))
+                outcomes = _duckdb_batch(lake, batch, limits, Path(tmp))
             else:
-                outcomes = _python_batch(lake, batch, max_record_bytes, Path(tmp))
+                outcomes = _python_batch(lake, batch, limits, Path(tmp))
             for download in Path(tmp).iterdir():  # up to `_BATCH_BYTES` a batch, not a trail
                 download.unlink()
             now = datetime.now(UTC).replace(tzinfo=None)
