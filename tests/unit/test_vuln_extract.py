@@ -127,6 +127,24 @@ def test_corrupt_files_are_reported_and_the_scan_goes_on(tmp_path: Path) -> None
     assert any("a/package-lock.json" in p and "npm-lock" in p for p in inv.problems)
 
 
+def test_lock_files_nested_beyond_the_stack_are_reported_and_the_scan_goes_on(
+    tmp_path: Path,
+) -> None:
+    """A crafted image's lock file must not stop the scan of everything else in it."""
+    deep = "[" * 100_000 + "]" * 100_000
+    b.write(tmp_path, "a/package-lock.json", '{"lockfileVersion": 3, "packages": ' + deep + "}")
+    b.write(tmp_path, "b/composer.lock", '{"packages": ' + deep + "}")
+    b.write(tmp_path, "ok/Gemfile.lock", "GEM\n  specs:\n    rack (2.2.3)\n")
+    inv = inventory(tmp_path)
+    assert [p.name for p in inv.packages] == ["rack"]
+    unreadable = sorted(p.split(":")[1] for p in inv.problems)
+    assert unreadable == ["a/package-lock.json", "b/composer.lock"]
+    sbom = tmp_path / "deep.cdx.json"
+    sbom.write_text('{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": ' + deep + "}")
+    with pytest.raises(BadInputError, match="nested too deeply"):
+        inventory(sbom)
+
+
 def _layer(files: dict[str, bytes | None], extra: list[tarfile.TarInfo] | None = None) -> bytes:
     return b.tar_bytes(files, extra)
 

@@ -29,6 +29,7 @@ PARSE_ERRORS: tuple[type[Exception], ...] = (
     tomllib.TOMLDecodeError,
     json.JSONDecodeError,
     EOFError,
+    RecursionError,  # nesting deeper than Python's stack (a crafted lock file)
 )
 
 

@@ -77,6 +77,8 @@ def read_sbom(path: Path, problems: list[str]) -> tuple[list[Package], OsRelease
         doc = json.loads(path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise BadInputError(source, f"malformed SBOM: not valid JSON ({err})") from None
+    except RecursionError:
+        raise BadInputError(source, "malformed SBOM: JSON nested too deeply to read") from None
     if not isinstance(doc, dict):
         raise BadInputError(source, "malformed SBOM: not a JSON object")
     if "bomFormat" in doc:
