@@ -159,3 +159,12 @@ def test_a_file_name_that_is_not_utf8_is_ingested(lake: Lake, tmp_path: Path) ->
     assert result.path.endswith("/log\\xff.json") and result.inserted == 1
     (row,) = lake.query("SELECT source FROM cwpp_azure_activity_events")
     assert row["source"] == result.path
+
+
+def test_a_file_over_the_size_limit_is_reported_not_read(lake: Lake, tmp_path: Path) -> None:
+    export = (DATA / "rest" / "activity-log-list.json").read_bytes()
+    (tmp_path / "a.json").write_bytes(export)
+    (tmp_path / "b.json").write_bytes(export + b" " * 10_000)
+    results = {Path(r.path).name: r for r in ingest_paths(lake, [str(tmp_path)], len(export))}
+    assert (results["a.json"].error, results["a.json"].inserted) == ("", 1)
+    assert results["b.json"].error.startswith(f"over {len(export):,} bytes")

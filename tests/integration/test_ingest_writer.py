@@ -183,6 +183,6 @@ def test_a_file_over_the_limit_once_decompressed_is_reported_not_read(
         outcomes = {Path(f.uri).name: f for f in report.files}
         for name in ("bomb.json.gz", "big.json"):
             assert outcomes[name].outcome == "failed"
-            assert outcomes[name].error.startswith("over 100,000 bytes once decompressed")
+            assert outcomes[name].error.startswith("over 100,000 bytes, decompressed")
     assert [r["event_id"] for r in _stored(lake)] == ["o1"]
     assert ingest(lake, list_sources([str(tmp_path / "bomb.json.gz")])).inserted == 1

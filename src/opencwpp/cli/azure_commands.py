@@ -25,6 +25,7 @@ from opencwpp.collect.sync import SyncFailed, SyncReport
 from opencwpp.core.errors import UsageError
 from opencwpp.detect.azure.engine import AzureDetectResult, detect_azure
 from opencwpp.detect.azure.ingest import FileResult, ingest_paths
+from opencwpp.detect.ingest import DEFAULT_MAX_FILE_BYTES
 from opencwpp.lake import Lake, redact_url
 from opencwpp.report import console as report_console
 from opencwpp.report.build import report_data
@@ -169,11 +170,14 @@ def ingest_azure_command(
     run_detections: bool = typer.Option(
         True, "--detect/--no-detect", help="Run the Azure detections after ingesting."
     ),
+    max_file_bytes: int = typer.Option(
+        DEFAULT_MAX_FILE_BYTES, "--max-file-bytes", help="Larger files are not read, and reported."
+    ),
 ) -> None:
     """Load Azure Activity Log (and Key Vault audit) exports into the lake, then detect."""
     cfg = common.settings(ctx, lake=lake)
     with common.open_lake(cfg.lake) as opened:
-        results = ingest_paths(opened, paths)
+        results = ingest_paths(opened, paths, max_file_bytes)
         _print_azure_ingest(results)
         if run_detections:
             _print_azure_alerts(detect_azure(opened))

@@ -23,6 +23,7 @@ from opencwpp.core.errors import UsageError
 from opencwpp.core.text import json_loads, storable_text
 from opencwpp.detect.azure.records import RecordError, to_row
 from opencwpp.detect.azure.table import ACTIVITY_EVENTS
+from opencwpp.detect.ingest.records import DEFAULT_MAX_FILE_BYTES, too_big
 from opencwpp.lake import Lake
 
 MAX_RECORD_BYTES = 1_000_000
@@ -111,11 +112,14 @@ def _existing(lake: Lake, ids: list[str]) -> set[str]:
     return found
 
 
-def ingest_file(lake: Lake, path: Path) -> FileResult:
+def ingest_file(lake: Lake, path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileResult:
     """Loads one file's new records; a file that cannot be read is reported, not raised."""
     shown = storable_text(str(path))  # a name that is not UTF-8: its odd bytes as `\xff`
     result = FileResult(shown)
     try:
+        if path.stat().st_size > max_file_bytes:  # read whole, it would take as much memory
+            result.error = too_big(max_file_bytes)
+            return result
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
         result.error = f"cannot read: {err.strerror}"
@@ -145,8 +149,10 @@ def ingest_file(lake: Lake, path: Path) -> FileResult:
     return result
 
 
-def ingest_paths(lake: Lake, paths: Iterable[str]) -> list[FileResult]:
+def ingest_paths(
+    lake: Lake, paths: Iterable[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> list[FileResult]:
     """Ingests every file under the paths; UsageError when a path does not exist."""
     files = list_files(paths)
     lake.ensure_tables([ACTIVITY_EVENTS])
-    return [ingest_file(lake, f) for f in files]
+    return [ingest_file(lake, f, max_file_bytes) for f in files]

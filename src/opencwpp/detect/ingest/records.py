@@ -54,7 +54,7 @@ class FileTooBig(BadFile):
 
 def too_big(max_file_bytes: int) -> str:
     """Why a file over the size limit is not read."""
-    return f"over {max_file_bytes:,} bytes once decompressed (raise --max-file-bytes if real)"
+    return f"over {max_file_bytes:,} bytes, decompressed (raise --max-file-bytes if it is real)"
 
 
 def decompress(data: bytes, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
