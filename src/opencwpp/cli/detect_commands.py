@@ -34,6 +34,7 @@ from opencwpp.detect.ingest import (
     FileOutcome,
     IngestReport,
     Limits,
+    SourceError,
     ingest,
     ingested_uris,
     list_sources,
@@ -266,12 +267,30 @@ def _follow(
     interval: float,
     polls: int | None,
 ) -> None:
-    """Ingest, evaluate when something new arrived, print new alerts, sleep; until stopped."""
+    """Ingest, evaluate when something new arrived, print new alerts, sleep; until stopped.
+
+    A source that cannot be listed stops the first poll (a wrong bucket or credentials);
+    later, it is reported and tried again at the next poll (a network or throttling blip
+    must not end a watch).
+    """
     alerting: set[str] | None = None  # failing alert ids after the last evaluation
     done = 0
     try:
         while True:
-            report = _ingest(lake, sources, profile, None)
+            try:
+                report = _ingest(lake, sources, profile, None)
+            except SourceError as err:
+                if alerting is None:
+                    raise
+                done += 1
+                err_console.print(
+                    f"[yellow]poll {done} failed[/]: {escape(str(err))}; "
+                    f"trying again in {interval:g} s"
+                )
+                if polls is not None and done >= polls:
+                    break
+                time.sleep(interval)
+                continue
             _print_ingest(report, quiet_when_nothing=True)
             if alerting is None or report.inserted:
                 result = detect(lake, rules, since, allowed.apply if allowed else None)
