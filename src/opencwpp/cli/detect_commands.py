@@ -33,7 +33,6 @@ from opencwpp.detect.ingest import (
     DEFAULT_MAX_RECORD_BYTES,
     FileOutcome,
     IngestReport,
-    Limits,
     SourceError,
     ingest,
     ingested_uris,
@@ -46,7 +45,6 @@ from opencwpp.findings import FindingFilter, load_findings
 from opencwpp.lake import Lake
 
 app = typer.Typer(help="Threat detection over CloudTrail.", no_args_is_help=True)
-_DEFAULT_LIMITS = Limits()
 
 
 def _since(value: str | None) -> datetime | None:
@@ -94,8 +92,9 @@ def ingest_command(
     start = _since(since)
     cfg = common.settings(ctx, lake=lake)
     with common.open_lake(cfg.lake) as opened, _ingest_progress() as progress:
-        limits = Limits(max_record_bytes, max_file_bytes)
-        report = _ingest(opened, sources, profile, start, limits, force, progress)
+        report = _ingest(
+            opened, sources, profile, start, max_record_bytes, max_file_bytes, force, progress
+        )
     _print_ingest(report, verbose=verbose)
     if report.count("failed"):
         raise typer.Exit(1)
@@ -136,7 +135,8 @@ def _ingest(
     sources: list[str],
     profile: str | None,
     since: datetime | None,
-    limits: Limits = _DEFAULT_LIMITS,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     force: bool = False,
     progress: _IngestBar | None = None,
 ) -> IngestReport:
@@ -155,8 +155,8 @@ def _ingest(
     return ingest(
         lake,
         files,
-        max_record_bytes=limits.record_bytes,
-        max_file_bytes=limits.file_bytes,
+        max_record_bytes=max_record_bytes,
+        max_file_bytes=max_file_bytes,
         force=force,
         progress=progress,
     )

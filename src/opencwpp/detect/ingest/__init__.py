@@ -1,10 +1,6 @@
 """CloudTrail ingestion into the lake's `aws_cloudtrail_events` table."""
 
-from opencwpp.detect.ingest.records import (
-    DEFAULT_MAX_FILE_BYTES,
-    DEFAULT_MAX_RECORD_BYTES,
-    Limits,
-)
+from opencwpp.detect.ingest.records import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORD_BYTES
 from opencwpp.detect.ingest.run import FileOutcome, IngestReport, ingest
 from opencwpp.detect.ingest.sources import SourceError, SourceFile, list_sources
 from opencwpp.detect.ingest.table import EVENTS, INGEST_STATE
@@ -17,7 +13,6 @@ __all__ = [
     "INGEST_STATE",
     "FileOutcome",
     "IngestReport",
-    "Limits",
     "SourceError",
     "SourceFile",
     "ingest",

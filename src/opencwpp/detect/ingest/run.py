@@ -115,13 +115,13 @@ def _judge(outcome: FileOutcome) -> FileOutcome:
 
 
 def _python_path(lake: Lake, src: SourceFile, item: bulk.LocalFile, limits: Limits) -> FileOutcome:
-    """Reads one file in Python (a downloaded file from its local copy)."""
+    """Reads one file in Python, from its path on disk (a downloaded file's local copy)."""
     outcome = FileOutcome(src.uri, FAILED)
     try:
         if item.path.stat().st_size > limits.file_bytes:  # larger still once decompressed
             outcome.error = too_big(limits.file_bytes)
             return outcome
-        data = item.path.read_bytes() if item.downloaded else src.read()
+        data = item.path.read_bytes()
         parsed = parse_file(data, src.uri, limits.record_bytes, limits.file_bytes)
     except BadFile as err:
         outcome.error = str(err)

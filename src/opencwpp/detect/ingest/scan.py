@@ -4,7 +4,7 @@ DuckDB's JSON reader parsed each record three times on the bulk path (the file, 
 into its struct, the record again for `raw`) and serialised it twice: two thirds of ingest's
 CPU. `_scan` (C, built with the package) validates each file as JSON once and copies out the
 columns: strings unescaped, nested parts and `raw` as their text in the file. Files are read,
-gunzipped and scanned on every core (neither zlib nor the scan holds the GIL). A file the
+gunzipped and scanned on every core (neither ISA-L's gunzip nor the scan holds the GIL). A file the
 scan does not take (anything unusual, see `_scan.c`) goes through DuckDB's reader as before.
 """
 
